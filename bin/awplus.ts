@@ -1,0 +1,98 @@
+/**
+ * Command line entry (SPEC §2): argv → build the appliance → start transports. Nothing else; the only
+ * place that calls process.exit.
+ *   awplus [--flash DIR]            console (login on a TTY, script mode otherwise)
+ *   awplus --daemon [--flash DIR]   no console; prints a line with `ready`; SIGTERM/SIGINT stop it
+ *   awplus connect [--flash DIR]    a CLI session on the running daemon
+ */
+import { parseArgs } from 'node:util';
+import { App, formatBootReport } from '../src/app.ts';
+import { runConsole } from '../src/transports/console.ts';
+import { connectToDaemon } from '../src/transports/connect.ts';
+import { listenControlSocket } from '../src/transports/control-socket.ts';
+import { FlashLockedError } from '../src/util/flash-lock.ts';
+import { jsonLog } from '../src/util/log.ts';
+
+const USAGE = `usage: awplus [--flash DIR]            console session (login on a TTY, script mode otherwise)
+       awplus --daemon [--flash DIR]   run without a console until SIGTERM
+       awplus connect [--flash DIR]    CLI session on the running daemon
+`;
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: { flash: { type: 'string', default: './flash' }, daemon: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (e) {
+    process.stderr.write(`awplus: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const flash = values.flash!;
+  if (positionals[0] === 'connect' && positionals.length === 1 && !values.daemon) {
+    return connectToDaemon(flash, process.stdin, process.stdout, process.stderr);
+  }
+  if (positionals.length > 0) {
+    process.stderr.write(`awplus: unexpected argument "${positionals[0]}"\n${USAGE}`);
+    return 2;
+  }
+
+  // Audit and error events go to stderr as JSON lines (SPEC §11); the console transcript stays on stdout.
+  let app: App | undefined;
+  const log = jsonLog((line) => void process.stderr.write(line), () => app?.clock.now() ?? Date.now());
+  app = new App({ flash, log: values.daemon ? log : quietLog(log) });
+  let report;
+  try {
+    report = await app.start();
+  } catch (e) {
+    if (e instanceof FlashLockedError) {
+      process.stderr.write(`awplus: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  const bootErrors = formatBootReport(report);
+
+  if (values.daemon) {
+    process.stderr.write(bootErrors);
+    const server = await listenControlSocket(app);
+    const running = app;
+    running.on('rebooted', (r) => process.stderr.write(formatBootReport(r)));
+    process.stdout.write(`awplus daemon ready (flash ${running.flash.dir}, pid ${process.pid})\n`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await running.stop();
+    return 0;
+  }
+
+  // Console: boot errors are shown where the operator sees them (stdout on a TTY, stderr for scripts).
+  (process.stdin.isTTY ? process.stdout : process.stderr).write(bootErrors);
+  const running = app;
+  running.on('rebooted', (r) => (process.stdin.isTTY ? process.stdout : process.stderr).write(formatBootReport(r)));
+  const status = await runConsole(running, process.stdin, process.stdout);
+  await running.stop();
+  return status;
+}
+
+/** On the console only errors are written to stderr; routine events would interleave with the session. */
+function quietLog(log: ReturnType<typeof jsonLog>): ReturnType<typeof jsonLog> {
+  return { info: () => {}, error: log.error };
+}
+
+main().then(
+  (status) => process.exit(status),
+  (e: unknown) => {
+    process.stderr.write(`awplus: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,234 @@
+/**
+ * Composition root (fastify build vs listen): `build()` wires the grammar, the config store, the
+ * features and the flash directory into one appliance; `start()` locks the flash and boots it. It
+ * never listens by itself: transports (console, control socket, later SSH and RADIUS) attach to it.
+ */
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadGrammar } from './cli/grammar/load.ts';
+import type { Grammar } from './cli/grammar/graph.ts';
+import { msg } from './cli/messages.ts';
+import type { Validator } from './cli/types.ts';
+import { factoryConfig, type LocalUser, type RunningConfig } from './config/model.ts';
+import { assemble } from './config/render.ts';
+import { ConfigStore } from './config/store.ts';
+import { handlers, sections } from './features/index.ts';
+import type { BootSettings, Services, SessionInfo } from './features/services.ts';
+import type { SessionSource } from './session/context.ts';
+import { runConfigScript, type ScriptError } from './session/script.ts';
+import { checkBindings, Session } from './session/session.ts';
+import { ApplianceClock } from './util/clock.ts';
+import { hashPassword, isCryptHash, verifyPassword } from './util/crypt.ts';
+import { Flash, flashName } from './util/flash.ts';
+import { acquireFlashLock, type FlashLock } from './util/flash-lock.ts';
+import type { Log } from './util/log.ts';
+
+const GRAMMAR_DIR = fileURLToPath(new URL('../grammar', import.meta.url));
+const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+const BOOT_FILE = '.boot';
+const CLOCK_FILE = '.clock';
+
+/** Validators for AW+-specific parameter types (grammar/types.cli). */
+const validators: Record<string, Validator> = {
+  'flash-file': (w) => (flashName(w) !== undefined ? { ok: true, value: w } : { ok: false }),
+  // 1-64 chars; first a letter or a symbol other than '+' (awplus-spec.md §4.7 [FOUND S8]).
+  username: (w) => (/^[A-Za-z_.@-][A-Za-z0-9_.@+-]{0,63}$/.test(w) ? { ok: true, value: w } : { ok: false }),
+  password: (w) => (w.length >= 1 && w.length <= 32 ? { ok: true, value: w } : { ok: false }),
+  'crypt-hash': (w) => (isCryptHash(w) ? { ok: true, value: w } : { ok: false }),
+};
+
+let grammarCache: Grammar | undefined;
+
+/** The product grammar, compiled once per process (it is immutable). */
+export function productGrammar(): Grammar {
+  grammarCache ??= loadGrammar(GRAMMAR_DIR, validators);
+  return grammarCache;
+}
+
+/** Options of `build`. */
+export interface BuildOptions {
+  /** The flash directory (created when missing). */
+  readonly flash: string;
+  readonly log: Log;
+  /** Defaults to the system clock shifted by the offset saved in flash. */
+  readonly clock?: ApplianceClock;
+}
+
+/** What booting the startup config found. */
+export interface BootReport {
+  readonly file: string;
+  readonly errors: readonly ScriptError[];
+}
+
+/** How a transport opens a CLI session. */
+export interface OpenSessionOptions {
+  readonly source: SessionSource;
+  readonly user: string;
+  readonly userPrivilege: number;
+  readonly enabled: boolean;
+  readonly location: string;
+  readonly terminalLength?: number;
+}
+
+/** The appliance: one per flash directory and process. */
+export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }> {
+  readonly flash: Flash;
+  readonly clock: ApplianceClock;
+  readonly log: Log;
+  readonly config: ConfigStore<RunningConfig>;
+  readonly services: Services;
+  private readonly grammar = productGrammar();
+  private readonly sessions = new Map<number, { session: Session<Services>; location: string }>();
+  private nextSessionId = 1;
+  private bootedAt = 0;
+  private lock: FlashLock | undefined;
+  private rebootPending = false;
+
+  constructor(options: BuildOptions) {
+    super();
+    const problems = checkBindings(this.grammar, handlers);
+    if (problems.length) throw new Error(`grammar and handlers disagree:\n${problems.join('\n')}`);
+    this.flash = new Flash(options.flash);
+    this.log = options.log;
+    this.clock = options.clock ?? new ApplianceClock(this.readJson<{ offsetMs: number }>(CLOCK_FILE)?.offsetMs ?? 0);
+    this.config = new ConfigStore(() => factoryConfig(hashPassword));
+    const app = this;
+    this.services = {
+      config: this.config,
+      clock: this.clock,
+      flash: this.flash,
+      log: this.log,
+      version: VERSION,
+      bootedAt: () => app.bootedAt,
+      boot: () => app.bootSettings(),
+      setBoot: (s) => app.flash.write(BOOT_FILE, JSON.stringify(s) + '\n'),
+      saveClock: () => app.flash.write(CLOCK_FILE, JSON.stringify({ offsetMs: app.clock.offset }) + '\n'),
+      renderRunning: (section) => app.renderRunning(section),
+      sectionNames: sections.map((s) => s.name),
+      sessions: () => app.sessionList(),
+      reboot: () => app.requestReboot(),
+    };
+  }
+
+  /** Locks the flash directory against a second appliance and boots the startup config. */
+  async start(): Promise<BootReport> {
+    this.lock = acquireFlashLock(this.flash);
+    return this.boot();
+  }
+
+  /** Closes every session and releases the flash. */
+  async stop(): Promise<void> {
+    for (const { session } of [...this.sessions.values()]) session.close();
+    this.lock?.release();
+    this.lock = undefined;
+  }
+
+  /** The running-config text (SPEC §3), or one named section of it. */
+  renderRunning(section?: string): string {
+    const chosen = section === undefined ? sections : sections.filter((s) => s.name === section);
+    return assemble(this.config.current, chosen);
+  }
+
+  /** Checks a local account's password (console login, later SSH). */
+  authenticate(user: string, password: string): LocalUser | undefined {
+    const u = this.config.current.users.get(user);
+    // Verify against a dummy hash for unknown users so timing does not tell which names exist.
+    const ok = verifyPassword(password, u?.hash ?? DUMMY_HASH);
+    return u && ok ? u : undefined;
+  }
+
+  /** Opens a CLI session; it leaves the registry when it closes. */
+  openSession(o: OpenSessionOptions): Session<Services> {
+    const id = this.nextSessionId++;
+    const session: Session<Services> = new Session(
+      {
+        grammar: this.grammar,
+        handlers,
+        services: this.services,
+        hostname: () => this.config.current.hostname,
+        now: () => this.clock.now(),
+        internalError: (error) =>
+          this.log.error('internal-error', {
+            session: id,
+            message: error instanceof Error ? error.message : String(error),
+            stack: error instanceof Error ? error.stack : undefined,
+          }),
+      },
+      {
+        id,
+        source: o.source,
+        user: o.user,
+        userPrivilege: o.userPrivilege,
+        enabled: o.enabled,
+        terminalLength: o.terminalLength,
+        onClose: () => this.sessions.delete(id),
+      },
+    );
+    if (o.source !== 'file') this.sessions.set(id, { session, location: o.location });
+    return session;
+  }
+
+  private sessionList(): SessionInfo[] {
+    return [...this.sessions.values()].map(({ session, location }) => ({
+      id: session.id,
+      source: session.source,
+      user: session.user,
+      location,
+      idleSince: session.lastActive,
+    }));
+  }
+
+  private bootSettings(): BootSettings {
+    const saved = this.readJson<BootSettings>(BOOT_FILE);
+    return { configFile: saved && flashName(saved.configFile) ? saved.configFile : 'default.cfg' };
+  }
+
+  private readJson<T>(name: string): T | undefined {
+    try {
+      return JSON.parse(this.flash.read(name)) as T;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Factory defaults, then the startup config line by line (SPEC §3 boot config loading). */
+  private async boot(): Promise<BootReport> {
+    this.bootedAt = this.clock.now();
+    const file = this.bootSettings().configFile;
+    const report = await this.config.batch(async () => {
+      this.config.reset();
+      if (!this.flash.exists(file)) return { file, errors: [] };
+      const session = this.openSession({ source: 'file', user: 'system', userPrivilege: 15, enabled: true, location: 'boot' });
+      const errors = await runConfigScript(session, this.flash.read(file));
+      session.close();
+      return { file, errors };
+    });
+    for (const e of report.errors) this.log.info('boot-config-error', { file: `flash:/${file}`, line: e.line, error: e.message });
+    this.log.info('booted', { file: `flash:/${file}`, errors: report.errors.length });
+    return report;
+  }
+
+  /** `reboot`: runs after the current command returns, so its output reaches the user first. */
+  private requestReboot(): void {
+    if (this.rebootPending) return;
+    this.rebootPending = true;
+    setImmediate(() => void this.rebootNow());
+  }
+
+  private async rebootNow(): Promise<void> {
+    this.emit('rebooting');
+    for (const { session } of [...this.sessions.values()]) session.close();
+    const report = await this.boot();
+    this.rebootPending = false;
+    this.emit('rebooted', report);
+  }
+}
+
+/** A hash of nothing in particular, verified against for unknown users. */
+const DUMMY_HASH = hashPassword('awplus-no-such-user');
+
+/** Formats boot errors one line each (issue #2 item 7). */
+export function formatBootReport(report: BootReport): string {
+  return report.errors.map((e) => msg.bootError(`flash:/${report.file}`, e.line, e.text, e.message) + '\n').join('');
+}

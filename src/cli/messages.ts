@@ -1,0 +1,53 @@
+/**
+ * Every user-visible CLI string, with where its wording comes from. Tags: [FOUND Sx] quoted from a
+ * source in shared/research/awplus-spec.md §9, [INFERRED] IOS-compatible wording consistent with AW+
+ * evidence, [OURS] our own wording where AW+ is unknown (SPEC: "the form below is ours; keep it").
+ */
+export const msg = {
+  // Parser errors — awplus-spec.md §4.3 [INFERRED, consistent with S12 regexes]
+  invalidInput: "% Invalid input detected at '^' marker.",
+  incomplete: '% Incomplete command.',
+  ambiguous: (text: string) => `% Ambiguous command:  "${text}"`,
+  internalError: (detail: string) => `% Internal error: ${detail}`, // [OURS] issue #2
+
+  // Modes — awplus-spec.md §4.1 [FOUND S14]
+  configBanner: 'Enter configuration commands, one per line.  End with CNTL/Z.',
+
+  // Enable / login [INFERRED: IOS wording]
+  passwordPrompt: 'Password: ',
+  loginPrompt: (hostname: string) => `${hostname} login: `,
+  loginIncorrect: 'Login incorrect',
+  badEnablePassword: '% Bad passwords',
+  noEnablePassword: '% No enable password is set', // [OURS]
+
+  // Saving — awplus-spec.md §4.4 design choice
+  buildingConfig: 'Building configuration...',
+  ok: '[OK]',
+
+  // Files [OURS unless noted]
+  fileNotFound: (name: string) => `% File ${name} does not exist`,
+  fileInvalidName: (name: string) => `% Invalid file name: ${name}`,
+  fileReadError: (name: string, why: string) => `% Cannot read ${name}: ${why}`,
+  fileWriteError: (name: string, why: string) => `% Cannot write ${name}: ${why}`,
+  startupErased: 'Deleting startup configuration...', // [OURS]
+  rebootConfirm: 'reboot system? (y/n): ', // [FOUND S14]
+  rebooting: 'Rebooting...', // [OURS]
+  bootConfigSet: (name: string) => `Current boot config set to ${name}`, // [OURS]
+  bootConfigMissing: (name: string) => `% Boot config file ${name} does not exist`, // [OURS]
+  bootError: (file: string, line: number, text: string, error: string) =>
+    `% Error in ${file} line ${line} "${text}": ${error.replace(/^% /, '')}`, // [OURS] issue #2 item 7
+
+  // Users [OURS, AW+ rules from awplus-spec.md §4.7]
+  passwordRequired: '% A password is required for a new user',
+  passwordLength: '% Password must be 1 to 32 characters',
+  badHash: '% Invalid encrypted password',
+  reservedUser: (name: string) => `% User name ${name} is reserved`,
+  noSuchUser: (name: string) => `% User ${name} does not exist`,
+  lastAdmin: '% Cannot remove the last privilege 15 user',
+
+  // Clock [OURS]
+  badDate: '% Invalid date',
+
+  // Output modifiers [OURS]
+  badRegex: (re: string) => `% Invalid regular expression: ${re}`,
+} as const;

@@ -1,0 +1,52 @@
+/**
+ * The running configuration as one typed model with change events (BIRD new-config + reconfigure):
+ * the CLI changes it through `update`, services subscribe to `change` and re-derive what they need.
+ */
+import { EventEmitter } from 'node:events';
+
+/** Holds the current model; `update` mutates it and announces the change. */
+export class ConfigStore<M> extends EventEmitter<{ change: [M] }> {
+  private model: M;
+  private batching = 0;
+  private dirty = false;
+
+  constructor(private readonly factory: () => M) {
+    super();
+    this.model = factory();
+  }
+
+  /** The current model. Treat it as read-only: change it through `update`. */
+  get current(): Readonly<M> {
+    return this.model;
+  }
+
+  /** Applies `change` and tells listeners (once per batch). */
+  update(change: (model: M) => void): void {
+    change(this.model);
+    this.changed();
+  }
+
+  /** Back to factory defaults (boot, reboot). */
+  reset(): void {
+    this.model = this.factory();
+    this.changed();
+  }
+
+  /** Runs `work` with change events held back until it finishes (a boot config of thousands of lines). */
+  async batch<T>(work: () => Promise<T>): Promise<T> {
+    this.batching++;
+    try {
+      return await work();
+    } finally {
+      if (--this.batching === 0 && this.dirty) {
+        this.dirty = false;
+        this.emit('change', this.model);
+      }
+    }
+  }
+
+  private changed(): void {
+    if (this.batching > 0) this.dirty = true;
+    else this.emit('change', this.model);
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * Every feature's handlers, merged into one table, and the running-config section order
+ * (awplus-spec.md §4.6 [FOUND S12]: hostname, usernames, services, aaa, … ).
+ */
+import type { RunningConfig } from '../config/model.ts';
+import type { Section } from '../config/render.ts';
+import { handlers as base } from './base/handlers.ts';
+import { handlers as files } from './files/handlers.ts';
+import type { Handlers } from './services.ts';
+import { handlers as system } from './system/handlers.ts';
+import { render as renderSystem } from './system/render.ts';
+import { handlers as users } from './users/handlers.ts';
+import { render as renderUsers } from './users/render.ts';
+
+export const handlers: Handlers = { ...base, ...system, ...users, ...files };
+
+/** Running-config sections in the order AW+ prints them. */
+export const sections: readonly Section<RunningConfig>[] = [
+  { name: 'system', render: renderSystem },
+  { name: 'users', render: renderUsers },
+];

@@ -1,0 +1,53 @@
+/**
+ * What command handlers may use of the appliance. `app.ts` provides it; features never reach further.
+ */
+import type { RunningConfig } from '../config/model.ts';
+import type { ConfigStore } from '../config/store.ts';
+import type { CommandContext, Handler, HandlerTable, SessionSource } from '../session/context.ts';
+import type { ApplianceClock } from '../util/clock.ts';
+import type { Flash } from '../util/flash.ts';
+import type { Log } from '../util/log.ts';
+
+/** A CLI session as `show users` lists it. */
+export interface SessionInfo {
+  readonly id: number;
+  readonly source: SessionSource;
+  readonly user: string;
+  /** Client address for remote sessions, `console` or `local` otherwise. */
+  readonly location: string;
+  readonly idleSince: number;
+}
+
+/** Boot settings kept outside the configuration, like a router's boot environment. */
+export interface BootSettings {
+  /** Flash file name of the startup config (`default.cfg`). */
+  configFile: string;
+}
+
+/** The appliance as handlers see it. */
+export interface Services {
+  readonly config: ConfigStore<RunningConfig>;
+  readonly clock: ApplianceClock;
+  readonly flash: Flash;
+  readonly log: Log;
+  /** Emulated software version. */
+  readonly version: string;
+  /** Appliance-clock time of the last boot. */
+  readonly bootedAt: () => number;
+  boot(): BootSettings;
+  setBoot(settings: BootSettings): void;
+  /** Persists the clock offset (the emulated RTC). */
+  saveClock(): void;
+  /** The running-config text, or one section of it. */
+  renderRunning(section?: string): string;
+  /** Names of `show running-config SECTION`. */
+  readonly sectionNames: readonly string[];
+  sessions(): SessionInfo[];
+  /** Restarts the appliance in place once the current command has returned. */
+  reboot(): void;
+}
+
+/** Handler and context types specialised to our services. */
+export type Ctx = CommandContext<Services>;
+export type Handlers = HandlerTable<Services>;
+export type FeatureHandler = Handler<Services>;

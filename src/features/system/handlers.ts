@@ -1,0 +1,56 @@
+/**
+ * Host name, clock, version, system summary and reboot.
+ */
+import { freemem, totalmem } from 'node:os';
+import { msg } from '../../cli/messages.ts';
+import { DEFAULT_HOSTNAME } from '../../config/model.ts';
+import { arg } from '../../session/context.ts';
+import type { Handlers } from '../services.ts';
+import { formatClock, formatSystem, formatVersion } from './show.ts';
+
+export const handlers = {
+  'system.hostname': (ctx) => {
+    const name = ctx.no ? DEFAULT_HOSTNAME : arg.str(ctx, 'name');
+    ctx.services.config.update((c) => void (c.hostname = name));
+  },
+  'system.show-version': (ctx) => ctx.out.lines(formatVersion(ctx.services.version)),
+  'system.show-clock': (ctx) => ctx.out.lines(formatClock(ctx.services.clock.now())),
+  'system.show-system': (ctx) => {
+    const s = ctx.services;
+    const usage = s.flash.usage();
+    const bootConfig = s.boot().configFile;
+    ctx.out.lines(
+      formatSystem({
+        now: s.clock.now(),
+        bootedAt: s.bootedAt(),
+        version: s.version,
+        hostname: s.config.current.hostname,
+        bootConfig,
+        bootConfigExists: s.flash.exists(bootConfig),
+        ramTotalKb: Math.round(totalmem() / 1024),
+        ramFreeKb: Math.round(freemem() / 1024),
+        flashUsed: usage.used,
+        flashFree: usage.free,
+      }),
+    );
+  },
+  // clock set HH:MM:SS DAY MONTH YEAR: the appliance clock every OTP check uses (SPEC §4); UTC.
+  'system.clock-set': (ctx) => {
+    const t = arg.opt<{ hours: number; minutes: number; seconds: number }>(ctx, 'time')!;
+    const day = arg.num(ctx, 'day');
+    const month = arg.num(ctx, 'month');
+    const year = arg.num(ctx, 'year');
+    const ms = Date.UTC(year, month - 1, day, t.hours, t.minutes, t.seconds);
+    if (new Date(ms).getUTCDate() !== day) ctx.error(msg.badDate);
+    ctx.services.clock.set(ms);
+    ctx.services.saveClock();
+    ctx.services.log.info('clock-set', { user: ctx.session.user, time: new Date(ms).toISOString() });
+  },
+  // `reboot system? (y/n): ` (awplus-spec.md §4.4 [FOUND S14]); anything but y/Y cancels.
+  'system.reboot': async (ctx) => {
+    const answer = await ctx.session.ask(msg.rebootConfirm);
+    if (answer === null || !/^y(es)?$/i.test(answer.trim())) return;
+    ctx.out.line(msg.rebooting);
+    ctx.services.reboot();
+  },
+} satisfies Handlers;

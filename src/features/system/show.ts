@@ -1,0 +1,80 @@
+/**
+ * Pure formatters for `show version`, `show system` and `show clock`, laid out as AW+ prints them
+ * (awplus-spec.md §4.5 [FOUND S13,S14,S15]; `show clock` after AW+ 5.x output [INFERRED]).
+ */
+import { formatDuration } from '../base/show.ts';
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** `Sun, 22 Nov 2026 23:05:07` in UTC. */
+export function rfcDate(ms: number): string {
+  const d = new Date(ms);
+  return `${DAYS[d.getUTCDay()]}, ${pad2(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
+}
+
+/** `Nov 22 2026 23:05:07`, as `dir` shows file times. */
+export function shortDate(ms: number): string {
+  const d = new Date(ms);
+  return `${MONTHS[d.getUTCMonth()]} ${pad2(d.getUTCDate())} ${d.getUTCFullYear()} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
+}
+
+export function formatClock(now: number): string[] {
+  return [`UTC Time:   ${rfcDate(now)} +0000`, 'Timezone: UTC', 'Timezone Offset: +00:00', 'Summer time zone: None'];
+}
+
+export function formatVersion(version: string): string[] {
+  return [
+    `AlliedWare Plus (TM) ${version} (awplus-2fa emulator)`,
+    '',
+    `Build name : awplus-2fa-${version}.rel`,
+    'Build type : RELEASE',
+    '',
+    'This is an emulation of the AlliedWare Plus command line for a two-factor',
+    'authentication appliance; it is not Allied Telesis software.',
+  ];
+}
+
+export interface SystemFacts {
+  readonly now: number;
+  readonly bootedAt: number;
+  readonly version: string;
+  readonly hostname: string;
+  readonly bootConfig: string;
+  readonly bootConfigExists: boolean;
+  readonly ramTotalKb: number;
+  readonly ramFreeKb: number;
+  readonly flashUsed: number;
+  readonly flashFree: number;
+}
+
+const mb = (bytes: number) => `${(bytes / 1048576).toFixed(1)}MB`;
+
+export function formatSystem(f: SystemFacts): string[] {
+  const rule = '-'.repeat(80);
+  const uptimeMs = Math.max(0, f.now - f.bootedAt);
+  const days = Math.floor(uptimeMs / 86400000);
+  return [
+    `${'System Status'.padEnd(48)}${rfcDate(f.now).replace(',', '')}`,
+    '',
+    'Board       ID  Bay   Board Name                         Rev   Serial number',
+    rule,
+    `Base         0        ${'awplus-2fa (emulated)'.padEnd(35)}${'-'.padEnd(6)}-`,
+    rule,
+    `RAM:  Total: ${f.ramTotalKb} kB Free: ${f.ramFreeKb} kB`,
+    `Flash: ${mb(f.flashUsed + f.flashFree)} Used: ${mb(f.flashUsed)} Available: ${mb(f.flashFree)}`,
+    rule,
+    'Environment Status : Normal',
+    `Uptime             : ${days} days ${formatDuration(uptimeMs - days * 86400000)}`,
+    '',
+    '',
+    `Current software   : awplus-2fa-${f.version}.rel`,
+    `Software version   : ${f.version}`,
+    '',
+    `Current boot config: flash:/${f.bootConfig}${f.bootConfigExists ? ' (file exists)' : ' (file not found)'}`,
+    '',
+    'System Name',
+    ` ${f.hostname}`,
+  ];
+}

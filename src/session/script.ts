@@ -1,0 +1,33 @@
+/**
+ * Runs a configuration file through a session (FRR config_from_file, libcli cli_file): every line in
+ * config mode, lines of a parent mode walk up to it, `!` lines separate, a failing line is recorded
+ * with its number and the rest still applies (SPEC §3 boot config loading).
+ */
+import type { Session } from './session.ts';
+
+/** A line of the file that was not applied. */
+export interface ScriptError {
+  /** 1-based line number in the file. */
+  readonly line: number;
+  readonly text: string;
+  /** The `% ` message the line produced. */
+  readonly message: string;
+}
+
+/** Applies `text` line by line to a `file` session; returns the lines that failed. */
+export async function runConfigScript<S>(session: Session<S>, text: string): Promise<ScriptError[]> {
+  const errors: ScriptError[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.replace(/\r$/, '');
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('!')) continue;
+    if (session.mode === 'exec') session.enter('config');
+    const result = await session.execute(line);
+    if (!result.ok) {
+      const message = result.output.split('\n').filter((l) => l.startsWith('% ')).pop() ?? '% Error';
+      errors.push({ line: i + 1, text: trimmed, message });
+    }
+  }
+  return errors;
+}

@@ -1,0 +1,38 @@
+/**
+ * Binds a session to a line editor (aedes `handle(stream)`): the same loop serves the console, the
+ * control socket and, later, SSH channels.
+ */
+import type { InteractiveSession } from '../session/types.ts';
+import type { LineEditor } from './line-editor.ts';
+
+/** Runs the read-execute-print loop until the session closes or the input ends. */
+export async function runInteractive(editor: LineEditor, session: InteractiveSession): Promise<'closed' | 'eof'> {
+  session.setHost({
+    ask: async (pending, question, { secret }) => {
+      editor.write(pending);
+      return editor.question(question, { secret });
+    },
+  });
+  // A session ended from outside (reboot) must not leave the user at a dead prompt.
+  void session.closed.then(() => editor.abort());
+  for (;;) {
+    const input = await editor.readCommand(session.prompt(), {
+      help: (line) => session.help(line),
+      complete: (line) => session.complete(line),
+    });
+    if (input.kind === 'eof') return (await isSettled(session.closed)) ? 'closed' : 'eof';
+    if (input.kind === 'ctrl-z') {
+      session.ctrlZ();
+      continue;
+    }
+    const result = await session.execute(input.line);
+    await editor.page(result.output, session.terminalLength);
+    if (result.closed) return 'closed';
+  }
+}
+
+/** Whether a promise has already settled (checked after the current microtasks). */
+async function isSettled(p: Promise<void>): Promise<boolean> {
+  const marker = Symbol('pending');
+  return (await Promise.race([p, Promise.resolve(marker)])) !== marker;
+}

@@ -1,0 +1,42 @@
+/**
+ * Test helpers: an appliance on a fresh temporary flash with a fixed clock.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from '../../src/app.ts';
+import { ApplianceClock } from '../../src/util/clock.ts';
+import { memoryLog } from '../../src/util/log.ts';
+
+/** 2024-03-03T12:00:00Z, the default time of test appliances. */
+export const T0 = Date.UTC(2024, 2, 3, 12, 0, 0);
+
+/** A stopped-time clock at `ms` that `clock set` can still move. */
+export function fixedClock(ms = T0): ApplianceClock {
+  return new ApplianceClock(0, () => ms);
+}
+
+/** A temporary flash directory, removed by `cleanup`. */
+export function tempFlash(files: Record<string, string> = {}): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'awplus-flash-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A started appliance on a temporary flash. */
+export async function newApp(options: { files?: Record<string, string>; clock?: ApplianceClock; dir?: string } = {}) {
+  const flash = options.dir ? { dir: options.dir, cleanup: () => {} } : tempFlash(options.files);
+  const log = memoryLog();
+  const app = new App({ flash: flash.dir, log, clock: options.clock ?? fixedClock() });
+  const report = await app.start();
+  return {
+    app,
+    log,
+    report,
+    dir: flash.dir,
+    async close() {
+      await app.stop();
+      flash.cleanup();
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Runs the real `awplus` command line in child processes, with bounded waits (no test can hang).
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+
+export const BIN = new URL('../../bin/awplus.mjs', import.meta.url).pathname;
+
+/** Runs `awplus ARGS` to completion with `input` on stdin (not a TTY: script mode). */
+export function runAwplus(args: string[], input: string, timeoutMs = 20000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`awplus ${args.join(' ')} did not finish in ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
+}
+
+/** Output collected from a running child, with a bounded wait for a pattern. */
+export class Watched {
+  out = '';
+  constructor(readonly child: ChildProcessWithoutNullStreams) {
+    child.stdout.on('data', (d) => (this.out += d));
+    child.stderr.on('data', (d) => (this.out += d));
+  }
+
+  /** Resolves when the output matches `pattern` (checked from `from`), rejects after `timeoutMs`. */
+  waitFor(pattern: RegExp, timeoutMs = 15000, from = 0): Promise<RegExpMatchArray> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const m = this.out.slice(from).match(pattern);
+        if (m) {
+          cleanup();
+          resolve(m);
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out waiting for ${pattern}; output so far:\n${this.out}`));
+      }, timeoutMs);
+      const onExit = () => {
+        check();
+        cleanup();
+        reject(new Error(`process exited while waiting for ${pattern}; output:\n${this.out}`));
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.child.stdout.off('data', check);
+        this.child.stderr.off('data', check);
+        this.child.off('exit', onExit);
+      };
+      this.child.stdout.on('data', check);
+      this.child.stderr.on('data', check);
+      this.child.on('exit', onExit);
+      check();
+    });
+  }
+
+  /** Resolves with the exit code, killing the child after `timeoutMs`. */
+  exited(timeoutMs = 15000): Promise<number | null> {
+    if (this.child.exitCode !== null) return Promise.resolve(this.child.exitCode);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+      this.child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    });
+  }
+}
+
+/** Starts `awplus --daemon` and waits for its `ready` line. */
+export async function startDaemon(flash: string): Promise<Watched> {
+  const child = spawn(process.execPath, [BIN, '--daemon', '--flash', flash], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const w = new Watched(child);
+  try {
+    await w.waitFor(/ready/);
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
+  return w;
+}
