@@ -83,7 +83,6 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
   private nextSessionId = 1;
   private bootedAt = 0;
   private lock: FlashLock | undefined;
-  private rebootPending = false;
 
   constructor(options: BuildOptions) {
     super();
@@ -107,7 +106,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
       renderRunning: (section) => app.renderRunning(section),
       sectionNames: sections.map((s) => s.name),
       sessions: () => app.sessionList(),
-      reboot: () => app.requestReboot(),
+      reboot: () => app.reboot(),
     };
   }
 
@@ -209,19 +208,16 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     return report;
   }
 
-  /** `reboot`: runs after the current command returns, so its output reaches the user first. */
-  private requestReboot(): void {
-    if (this.rebootPending) return;
-    this.rebootPending = true;
-    setImmediate(() => void this.rebootNow());
-  }
-
-  private async rebootNow(): Promise<void> {
+  /**
+   * Restarts the appliance in place (`reboot`): every session ends, the config goes back to factory
+   * defaults and the startup config is applied again. Resolves when the new boot is done.
+   */
+  async reboot(): Promise<BootReport> {
     this.emit('rebooting');
     for (const { session } of [...this.sessions.values()]) session.close();
     const report = await this.boot();
-    this.rebootPending = false;
     this.emit('rebooted', report);
+    return report;
   }
 }
 

@@ -43,8 +43,8 @@ export interface Services {
   /** Names of `show running-config SECTION`. */
   readonly sectionNames: readonly string[];
   sessions(): SessionInfo[];
-  /** Restarts the appliance in place once the current command has returned. */
-  reboot(): void;
+  /** Restarts the appliance in place; the session asking is closed too. */
+  reboot(): Promise<unknown>;
 }
 
 /** Handler and context types specialised to our services. */

@@ -215,6 +215,11 @@ export class LineEditor {
       this.mode = { kind: 'idle' };
       this.write('^C\n');
       mode.done('');
+    } else if (key.ctrl && key.name === 'd' && mode.buffer === '') {
+      // Ctrl-D on an empty answer is end of input (leaves the console at its login prompt).
+      this.mode = { kind: 'idle' };
+      this.write('\n');
+      mode.done(null);
     } else if (key.ctrl && key.name === 'u') {
       if (!mode.secret) this.write('\b \b'.repeat(mode.buffer.length));
       mode.buffer = '';

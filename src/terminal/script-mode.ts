@@ -6,34 +6,43 @@
 import { createInterface } from 'node:readline';
 import type { InteractiveSession } from '../session/types.ts';
 
-/** Runs `input` through `session`; true when no line was rejected. */
-export async function runScriptMode(session: InteractiveSession, input: NodeJS.ReadableStream, write: (text: string) => void): Promise<boolean> {
+/** Input lines read one at a time; outlives a session (a reboot opens the next one on the same input). */
+export interface LineSource {
+  next(): Promise<string | null>;
+  close(): void;
+}
+
+/** Lines of a non-terminal input stream. */
+export function lineSource(input: NodeJS.ReadableStream): LineSource {
   const rl = createInterface({ input, terminal: false, crlfDelay: Infinity });
   const lines = rl[Symbol.asyncIterator]();
-  const next = async (): Promise<string | null> => {
-    const r = await lines.next();
-    return r.done ? null : r.value;
+  return {
+    next: async () => {
+      const r = await lines.next();
+      return r.done ? null : r.value;
+    },
+    close: () => rl.close(),
   };
+}
+
+/** Runs lines through `session` until the input ends or the session closes; true when none was rejected. */
+export async function runScriptMode(session: InteractiveSession, lines: LineSource, write: (text: string) => void): Promise<boolean> {
   session.setHost({
     ask: async (pending, question, { secret }) => {
       write(pending + question);
-      const answer = await next();
+      const answer = await lines.next();
       // A secret answer is not echoed, as on a terminal.
       write(`${answer === null || secret ? '' : answer}\n`);
       return answer;
     },
   });
   let ok = true;
-  try {
-    for (let line = await next(); line !== null; line = await next()) {
-      write(`${session.prompt()}${line}\n`);
-      const result = await session.execute(line);
-      write(result.output);
-      if (!result.ok) ok = false;
-      if (result.closed) break;
-    }
-  } finally {
-    rl.close();
+  for (let line = await lines.next(); line !== null; line = await lines.next()) {
+    write(`${session.prompt()}${line}\n`);
+    const result = await session.execute(line);
+    write(result.output);
+    if (!result.ok) ok = false;
+    if (result.closed) break;
   }
   return ok;
 }

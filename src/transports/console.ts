@@ -7,19 +7,14 @@ import type { App } from '../app.ts';
 import { msg } from '../cli/messages.ts';
 import { runInteractive } from '../terminal/bind.ts';
 import { LineEditor } from '../terminal/line-editor.ts';
-import { runScriptMode } from '../terminal/script-mode.ts';
+import { lineSource, runScriptMode } from '../terminal/script-mode.ts';
 
 /** A failed login waits this long before the next prompt (slows password guessing). */
 const LOGIN_FAILURE_DELAY_MS = 1000;
 
 /** Runs the console until input ends; resolves to the exit status. */
 export async function runConsole(app: App, stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStream): Promise<number> {
-  if (!stdin.isTTY) {
-    const session = app.openSession({ source: 'script', user: 'manager', userPrivilege: 15, enabled: true, location: 'console' });
-    const ok = await runScriptMode(session, stdin, (text) => void stdout.write(text));
-    session.close();
-    return ok ? 0 : 1;
-  }
+  if (!stdin.isTTY) return runScript(app, stdin, stdout);
 
   stdin.setRawMode(true);
   const editor = new LineEditor({ input: stdin, output: stdout, columns: stdout.columns, rows: stdout.rows });
@@ -47,7 +42,7 @@ export async function runConsole(app: App, stdin: NodeJS.ReadStream, stdout: Nod
         userPrivilege: account.privilege,
         enabled: false,
         location: 'console',
-        terminalLength: Math.max(0, (stdout.rows ?? 24) - 1),
+        terminalLength: stdout.rows ?? 24,
       });
       session.setWindow(stdout.columns ?? 80, stdout.rows ?? 24);
       const ended = await runInteractive(editor, session);
@@ -60,4 +55,25 @@ export async function runConsole(app: App, stdin: NodeJS.ReadStream, stdout: Nod
     editor.close();
     if (stdin.isTTY) stdin.setRawMode(false);
   }
+}
+
+/** Script mode; after `reboot` the rest of the input runs on the rebooted appliance, like a console. */
+async function runScript(app: App, stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStream): Promise<number> {
+  const lines = lineSource(stdin);
+  let rebooted = false;
+  const onReboot = () => (rebooted = true);
+  app.on('rebooted', onReboot);
+  let ok = true;
+  try {
+    do {
+      rebooted = false;
+      const session = app.openSession({ source: 'script', user: 'manager', userPrivilege: 15, enabled: true, location: 'console' });
+      if (!(await runScriptMode(session, lines, (text) => void stdout.write(text)))) ok = false;
+      session.close();
+    } while (rebooted);
+  } finally {
+    app.off('rebooted', onReboot);
+    lines.close();
+  }
+  return ok ? 0 : 1;
 }

@@ -11,7 +11,7 @@ import { PassThrough } from 'node:stream';
 import type { App } from '../app.ts';
 import { runInteractive } from '../terminal/bind.ts';
 import { LineEditor } from '../terminal/line-editor.ts';
-import { runScriptMode } from '../terminal/script-mode.ts';
+import { lineSource, runScriptMode } from '../terminal/script-mode.ts';
 
 /** Name of the socket inside the flash directory (a dot-file: internal, not listed by `dir`). */
 export const CONTROL_SOCKET = '.cli.sock';
@@ -61,7 +61,7 @@ async function serveTty(app: App, socket: Socket, header: ConnectHeader, rest: B
     userPrivilege: 15,
     enabled: true,
     location: 'local',
-    terminalLength: Math.max(0, (header.rows ?? 24) - 1),
+    terminalLength: header.rows ?? 24,
   });
   session.setWindow(header.columns ?? 80, header.rows ?? 24);
   const feed = demux(keys, (f) => {
@@ -88,10 +88,12 @@ async function serveScript(app: App, socket: Socket, rest: Buffer): Promise<void
   input.write(rest);
   socket.pipe(input);
   const session = app.openSession({ source: 'connect', user: 'manager', userPrivilege: 15, enabled: true, location: 'local' });
+  const lines = lineSource(input);
   let ok = false;
   try {
-    ok = await runScriptMode(session, input, (text) => void socket.write(text));
+    ok = await runScriptMode(session, lines, (text) => void socket.write(text));
   } finally {
+    lines.close();
     session.close();
     socket.end(`\0EXIT ${ok ? 0 : 1}\n`);
   }

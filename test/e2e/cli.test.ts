@@ -80,3 +80,18 @@ test('connect without a daemon fails with a clear message', async () => {
     flash.cleanup();
   }
 });
+
+test('reboot restarts in place: unsaved changes are gone, the rest of the script runs after it', async () => {
+  const flash = tempFlash();
+  try {
+    const input = 'conf t\nhostname rb1\nend\nwrite\nconf t\nhostname unsaved\nend\nreboot\nn\nreboot\ny\nshow running-config | include hostname\n';
+    const r = await runAwplus(['--flash', flash.dir], input);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /unsaved#reboot\nreboot system\? \(y\/n\): n\nunsaved#reboot\nreboot system\? \(y\/n\): y\nRebooting...\nrb1#show running-config \| include hostname\nhostname rb1\n$/,
+    );
+  } finally {
+    flash.cleanup();
+  }
+});

@@ -27,10 +27,12 @@ export function runAwplus(args: string[], input: string, timeoutMs = 20000): Pro
 
 /** Output collected from a running child, with a bounded wait for a pattern. */
 export class Watched {
+  /** Everything the child printed, terminal control sequences removed. */
   out = '';
   constructor(readonly child: ChildProcessWithoutNullStreams) {
-    child.stdout.on('data', (d) => (this.out += d));
-    child.stderr.on('data', (d) => (this.out += d));
+    const add = (d: Buffer) => (this.out += d.toString('utf8').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/\r+\n/g, '\n'));
+    child.stdout.on('data', add);
+    child.stderr.on('data', add);
   }
 
   /** Resolves when the output matches `pattern` (checked from `from`), rejects after `timeoutMs`. */

@@ -51,6 +51,6 @@ export const handlers = {
     const answer = await ctx.session.ask(msg.rebootConfirm);
     if (answer === null || !/^y(es)?$/i.test(answer.trim())) return;
     ctx.out.line(msg.rebooting);
-    ctx.services.reboot();
+    await ctx.services.reboot();
   },
 } satisfies Handlers;
