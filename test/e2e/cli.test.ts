@@ -66,6 +66,8 @@ test('daemon: ready line, connect in script mode, second daemon refused, SIGTERM
   } finally {
     daemon.child.kill('SIGTERM');
     assert.equal(await daemon.exited(), 0);
+    assert.ok(!existsSync(join(flash.dir, '.lock')), 'a clean shutdown releases the flash');
+    assert.ok(!existsSync(join(flash.dir, '.cli.sock')), 'and removes its socket');
     flash.cleanup();
   }
 });
