@@ -1,0 +1,92 @@
+/**
+ * OTP primitives over node:crypto, time always a parameter (FreeRADIUS fr_totp_cmp): HOTP (RFC 4226
+ * §5.3, HMAC-SHA1, dynamic truncation, 6 digits), TOTP steps (RFC 6238 §4, X = 30 s, T0 = 0) and
+ * base32 (RFC 4648 §6) with libpam's lenient decoding.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** RFC 6238 §4.1 time step X, in seconds (AW+ and libpam default). */
+export const STEP_SECONDS = 30;
+/** Digits of a code (libpam and AW+: always 6). */
+export const DIGITS = 6;
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** The TOTP time step of an appliance-clock time in milliseconds. */
+export function timeStep(nowMs: number): number {
+  return Math.floor(nowMs / 1000 / STEP_SECONDS);
+}
+
+/** HOTP value for `counter` as a zero-padded 6-digit string (RFC 4226 §5.3). */
+export function hotp(key: Buffer, counter: number): string {
+  const msg = Buffer.alloc(8);
+  msg.writeUInt32BE(Math.floor(counter / 0x1_0000_0000), 0);
+  msg.writeUInt32BE(counter >>> 0, 4);
+  const h = createHmac('sha1', key).update(msg).digest();
+  const offset = h[19]! & 0x0f;
+  const bin = ((h[offset]! & 0x7f) << 24) | (h[offset + 1]! << 16) | (h[offset + 2]! << 8) | h[offset + 3]!;
+  return String(bin % 10 ** DIGITS).padStart(DIGITS, '0');
+}
+
+/** Compares two codes in constant time (SPEC §5: exact 6-digit strings, leading zeros count). */
+export function sameCode(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Decodes base32 as libpam does (base32.c): case-insensitive, spaces, tabs, CR/LF and `-` skipped,
+ * `0→O`, `1→L`, `8→B`, trailing `=` padding allowed; anything else → undefined.
+ */
+export function base32Decode(text: string): Buffer | undefined {
+  const clean = text.replace(/[\s-]/g, '').replace(/=+$/, '').toUpperCase().replace(/0/g, 'O').replace(/1/g, 'L').replace(/8/g, 'B');
+  if (clean === '') return undefined;
+  const out: number[] = [];
+  let bits = 0;
+  let value = 0;
+  for (const ch of clean) {
+    const v = ALPHABET.indexOf(ch);
+    if (v < 0) return undefined;
+    value = (value << 5) | v;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** Base32 without padding (what authenticator apps expect in otpauth URIs). */
+export function base32Encode(data: Buffer): string {
+  let out = '';
+  let bits = 0;
+  let value = 0;
+  for (const byte of data) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += ALPHABET[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += ALPHABET[(value << (5 - bits)) & 31];
+  return out;
+}
+
+/** A new random secret: 160 bits (libpam 1.11), 32 base32 characters. */
+export function randomSecret(): string {
+  return base32Encode(randomBytes(20));
+}
+
+/** Five scratch codes: 8 digits, first digit 1-9 (libpam google-authenticator.c: re-roll below 10^7). */
+export function randomScratchCodes(count = 5): string[] {
+  const codes: string[] = [];
+  while (codes.length < count) {
+    const n = randomBytes(4).readUInt32BE(0) & 0x7fffffff;
+    const code = n % 100_000_000;
+    if (code >= 10_000_000 && !codes.includes(String(code))) codes.push(String(code));
+  }
+  return codes;
+}

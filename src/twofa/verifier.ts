@@ -1,0 +1,128 @@
+/**
+ * The second-factor check with google-authenticator-libpam semantics and AW+ defaults
+ * (shared/research/2fa-engine.md §1, SPEC §5). Pure apart from yielding during the long skew search:
+ * it gets a user record, the input and the time, and returns the decision plus the record to store.
+ */
+import { hotp, sameCode, timeStep } from './otp.ts';
+import type { TwoFaSettings, TwoFaUser } from './types.ts';
+
+/** Why a verification ended as it did (audit log, statistics). */
+export type VerifyReason =
+  | 'ok-totp'
+  | 'ok-hotp'
+  | 'ok-scratch'
+  | 'ok-skew-learned'
+  | 'bad-code'
+  | 'malformed'
+  | 'reused'
+  | 'locked-out'
+  | 'skew-learning';
+
+/** A verification's outcome. `next` is the record to persist (always, when it differs). */
+export interface VerifyOutcome {
+  readonly ok: boolean;
+  readonly reason: VerifyReason;
+  readonly next: TwoFaUser;
+  /** The user just became locked out (for the audit log). */
+  readonly lockedOut?: boolean;
+  /** A skew correction was learned (steps). */
+  readonly learnedSkew?: number;
+}
+
+/** Steps searched per slice of the skew search before yielding to other requests. */
+const SEARCH_SLICE = 256;
+
+/** TOTP window W as libpam: steps base-floor((W-1)/2) … base+floor(W/2) (2fa-engine.md §1.4). */
+export function windowOffsets(w: number): [number, number] {
+  return [0 - Math.floor((w - 1) / 2), Math.floor(w / 2)];
+}
+
+/**
+ * Searches ±maxSkew steps around `tm` for `code`, nearest first (−i before +i), without stopping at
+ * the first hit so the time taken does not tell how far the code was (libpam check_time_skew).
+ * Yields every SEARCH_SLICE steps so a worst-case search does not stall the event loop.
+ */
+export async function searchSkew(key: Buffer, code: string, tm: number, maxSkew: number): Promise<number | undefined> {
+  let found: number | undefined;
+  for (let i = 1; i <= maxSkew; i++) {
+    const behind = sameCode(hotp(key, tm - i), code);
+    const ahead = sameCode(hotp(key, tm + i), code);
+    if (found === undefined && behind) found = -i;
+    if (found === undefined && ahead) found = i;
+    if (i % SEARCH_SLICE === 0) await new Promise((r) => setImmediate(r));
+  }
+  return found;
+}
+
+function failed(user: TwoFaUser, reason: VerifyReason, now: number, s: TwoFaSettings): VerifyOutcome {
+  // Lockout (RFC 4226 §7.3, ours): `failures` consecutive failures within `period` seconds.
+  const recent = [...user.failures.filter((t) => t > now - s.lockoutPeriod * 1000), now];
+  const lock = recent.length >= s.lockoutFailures;
+  const next: TwoFaUser = lock ? { ...user, failures: [], lockedUntil: now + s.lockoutPeriod * 1000 } : { ...user, failures: recent };
+  return { ok: false, reason, next, lockedOut: lock };
+}
+
+function succeeded(user: TwoFaUser, reason: VerifyReason, now: number, extra: Partial<TwoFaUser> = {}): VerifyOutcome {
+  return { ok: true, reason, next: { ...user, ...extra, failures: [], lockedUntil: undefined, lastLogin: now } };
+}
+
+/** Checks `input` for `user` at appliance time `now` (ms). */
+export async function verifyCode(user: TwoFaUser, input: string, now: number, s: TwoFaSettings, key: Buffer): Promise<VerifyOutcome> {
+  if (user.lockedUntil !== undefined && now < user.lockedUntil) return { ok: false, reason: 'locked-out', next: user };
+  const code = input.trim();
+
+  // Scratch codes first, each once (libpam check_scratch_codes; AW+ 5 backup codes).
+  if (/^[1-9]\d{7}$/.test(code)) {
+    const i = user.scratch.findIndex((c) => sameCode(c, code));
+    if (i >= 0) return succeeded(user, 'ok-scratch', now, { scratch: user.scratch.filter((_, j) => j !== i) });
+    return failed(user, 'bad-code', now, s);
+  }
+  if (!/^\d{6}$/.test(code)) return failed(user, 'malformed', now, s);
+
+  if (user.kind === 'hotp') {
+    // Counters c … c+W-1; a match at c+i sets c = c+i+1; a failure does not advance (SPEC §5).
+    const c = user.counter;
+    for (let i = 0; i < s.hotpWindow; i++) {
+      if (sameCode(hotp(key, c + i), code)) return succeeded(user, 'ok-hotp', now, { counter: c + i + 1 });
+    }
+    return failed(user, 'bad-code', now, s);
+  }
+
+  const tm = timeStep(now);
+  const [lo, hi] = windowOffsets(s.totpWindow);
+  let matched: number | undefined;
+  for (let i = lo; i <= hi; i++) {
+    const t = tm + user.skew + i;
+    if (matched === undefined && sameCode(hotp(key, t), code)) matched = t; // lowest step wins, as libpam
+  }
+  if (matched !== undefined) {
+    // Single use: a step once accepted, or any older one, is refused (SPEC §5; libpam DISALLOW_REUSE).
+    if (!s.allowReuse && user.lastStep !== undefined && matched <= user.lastStep) return failed(user, 'reused', now, s);
+    return succeeded(user, 'ok-totp', now, { lastStep: Math.max(matched, user.lastStep ?? matched) });
+  }
+  if (!s.skewAdjust) return failed(user, 'bad-code', now, s);
+  return learnSkew(user, code, tm, now, s, key);
+}
+
+/** libpam check_time_skew (2fa-engine.md §1.7), with the third attempt's step marked used. */
+async function learnSkew(user: TwoFaUser, code: string, tm: number, now: number, s: TwoFaSettings, key: Buffer): Promise<VerifyOutcome> {
+  const skew = await searchSkew(key, code, tm, s.maxSkew);
+  if (skew === undefined) return failed(user, 'bad-code', now, s);
+  const last = user.skewHistory[user.skewHistory.length - 1];
+  // The same code twice in a row: the user is "getting desperate"; nothing learned.
+  if (last && tm + skew === last.step + last.skew) return failed(user, 'skew-learning', now, s);
+  const history = [...user.skewHistory, { step: tm, skew }].slice(-3);
+  if (history.length === 3) {
+    const [a, b, c] = history as [{ step: number; skew: number }, { step: number; skew: number }, { step: number; skew: number }];
+    const consecutive = a.step < b.step && b.step <= a.step + 2 && b.step < c.step && c.step <= b.step + 2;
+    // libpam compares each earlier skew with the newest one, not pairwise.
+    const agree = Math.abs(a.skew - c.skew) <= 1 && Math.abs(b.skew - c.skew) <= 1;
+    if (consecutive && agree) {
+      const learned = Math.trunc((a.skew + b.skew + c.skew) / 3);
+      // libpam leaves this code replayable; we mark its step used in the new timeline.
+      const outcome = succeeded(user, 'ok-skew-learned', now, { skew: learned, skewHistory: [], lastStep: tm + skew });
+      return { ...outcome, learnedSkew: learned };
+    }
+  }
+  return failed({ ...user, skewHistory: history }, 'skew-learning', now, s);
+}
