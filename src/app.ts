@@ -22,7 +22,10 @@ import { ApplianceClock } from './util/clock.ts';
 import { hashPassword, isCryptHash, verifyPassword } from './util/crypt.ts';
 import { Flash, flashName } from './util/flash.ts';
 import { acquireFlashLock, type FlashLock } from './util/flash-lock.ts';
-import type { Log } from './util/log.ts';
+import { AuditTrail, type Log } from './util/log.ts';
+import { twofaSettings } from './features/2fa/settings.ts';
+import { TwoFactorService } from './twofa/service.ts';
+import { UserStore } from './twofa/user-store.ts';
 
 const GRAMMAR_DIR = fileURLToPath(new URL('../grammar', import.meta.url));
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -75,7 +78,7 @@ export interface OpenSessionOptions {
 export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }> {
   readonly flash: Flash;
   readonly clock: ApplianceClock;
-  readonly log: Log;
+  readonly log: AuditTrail;
   readonly config: ConfigStore<RunningConfig>;
   readonly services: Services;
   private readonly grammar = productGrammar();
@@ -83,14 +86,15 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
   private nextSessionId = 1;
   private bootedAt = 0;
   private lock: FlashLock | undefined;
+  private twofaService: TwoFactorService | undefined;
 
   constructor(options: BuildOptions) {
     super();
     const problems = checkBindings(this.grammar, handlers);
     if (problems.length) throw new Error(`grammar and handlers disagree:\n${problems.join('\n')}`);
     this.flash = new Flash(options.flash);
-    this.log = options.log;
     this.clock = options.clock ?? new ApplianceClock(this.readJson<{ offsetMs: number }>(CLOCK_FILE)?.offsetMs ?? 0);
+    this.log = new AuditTrail(options.log, () => this.clock.now());
     this.config = new ConfigStore(() => factoryConfig(hashPassword));
     const app = this;
     this.services = {
@@ -98,6 +102,9 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
       clock: this.clock,
       flash: this.flash,
       log: this.log,
+      get twofa() {
+        return app.twofa;
+      },
       version: VERSION,
       bootedAt: () => app.bootedAt,
       boot: () => app.bootSettings(),
@@ -110,15 +117,31 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     };
   }
 
-  /** Locks the flash directory against a second appliance and boots the startup config. */
+  /** The 2FA engine; exists once `start` has opened the user store. */
+  get twofa(): TwoFactorService {
+    if (!this.twofaService) throw new Error('the appliance is not started');
+    return this.twofaService;
+  }
+
+  /** Locks the flash directory, opens the 2FA user store and boots the startup config. */
   async start(): Promise<BootReport> {
     this.lock = acquireFlashLock(this.flash);
+    try {
+      const store = await UserStore.open(this.flash.dir);
+      this.twofaService = new TwoFactorService(store, this.clock, this.log, () => twofaSettings(this.config.current));
+    } catch (e) {
+      this.lock.release();
+      this.lock = undefined;
+      throw e;
+    }
     return this.boot();
   }
 
-  /** Closes every session and releases the flash. */
+  /** Closes every session, flushes and closes the user store, and releases the flash. */
   async stop(): Promise<void> {
     for (const { session } of [...this.sessions.values()]) session.close();
+    await this.twofaService?.close();
+    this.twofaService = undefined;
     this.lock?.release();
     this.lock = undefined;
   }

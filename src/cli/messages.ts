@@ -48,6 +48,16 @@ export const msg = {
   // Clock [OURS]
   badDate: '% Invalid date',
 
+  // 2FA [OURS unless noted; SPEC §4 fixes the first one]
+  twofaDisabled: '% The 2FA service is not enabled',
+  twofaUserExists: (name: string) => `% 2FA user ${name} already exists`,
+  twofaNoSuchUser: (name: string) => `% 2FA user ${name} does not exist`,
+  twofaShortSecret: '% The secret must be at least 26 base32 characters (128 bits)',
+  twofaBadSecret: '% The secret must be base32: letters A-Z and digits 2-7',
+  twofaSkipUser: (name: string) => `% 2FA user ${name} is a skip-2fa user and has no codes`,
+  twofaQrLinkWarning: '% Warning: this link sends the secret key to an external web site',
+  twofaCreated: (name: string, kind: string) => `Created 2FA user ${name} (${kind})`,
+
   // Output modifiers [OURS]
   badRegex: (re: string) => `% Invalid regular expression: ${re}`,
 } as const;

@@ -40,8 +40,11 @@ export const builtinValidators: Record<string, Validator> = {
   },
   ipv4: (w) => (IPV4.test(w) ? ok(w) : no),
   hostname: (w) => (HOSTNAME.test(w) ? ok(w) : no),
-  // RFC 4648 §6 alphabet; spaces are not possible inside one word, case-insensitive like libpam.
-  base32: (w) => (/^[A-Za-z2-7]+=*$/.test(w) ? ok(w.toUpperCase().replace(/=+$/, '')) : no),
+  // RFC 4648 §6 alphabet, case-insensitive like libpam; spaces allowed inside a quoted word.
+  base32: (w) => {
+    const clean = w.replace(/\s+/g, '');
+    return /^[A-Za-z2-7]+=*$/.test(clean) ? ok(clean.toUpperCase().replace(/=+$/, '')) : no;
+  },
   email: (w) => (w.length <= 254 && EMAIL.test(w) ? ok(w) : no),
   url: (w) => {
     try {

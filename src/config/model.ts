@@ -12,6 +12,37 @@ export interface LocalUser {
   readonly hash: string;
 }
 
+/** Global 2FA settings (SPEC §4; defaults in TWOFA_DEFAULTS). */
+export interface TwoFaConfig {
+  enabled: boolean;
+  rejectUnconfigured: boolean;
+  allowReuse: boolean;
+  totpWindow: number;
+  hotpWindow: number;
+  skewAdjust: boolean;
+  maxSkew: number;
+  issuer: string | undefined;
+  /** undefined = the hostname (awplus-spec.md §2.3 [FOUND S2]). */
+  label: string | undefined;
+  lockoutFailures: number;
+  lockoutPeriod: number;
+}
+
+/** AW+ defaults (awplus-spec.md §2, 2fa-engine.md §1.13); the lockout is ours (SPEC §5). */
+export const TWOFA_DEFAULTS: Readonly<TwoFaConfig> = {
+  enabled: false,
+  rejectUnconfigured: false,
+  allowReuse: false,
+  totpWindow: 3,
+  hotpWindow: 3,
+  skewAdjust: false,
+  maxSkew: 1500,
+  issuer: undefined,
+  label: undefined,
+  lockoutFailures: 5,
+  lockoutPeriod: 300,
+};
+
 /** The whole running configuration. */
 export interface RunningConfig {
   hostname: string;
@@ -19,6 +50,7 @@ export interface RunningConfig {
   users: Map<string, LocalUser>;
   /** `enable password 8 HASH`; undefined = none set. */
   enablePassword: string | undefined;
+  twofa: TwoFaConfig;
 }
 
 /** Default hostname (awplus-spec.md §4.1 [FOUND S14]). */
@@ -33,5 +65,6 @@ export function factoryConfig(hashPassword: (plain: string) => string): RunningC
     hostname: DEFAULT_HOSTNAME,
     users: new Map([[FACTORY_USER.name, { name: FACTORY_USER.name, privilege: FACTORY_USER.privilege, hash: hashPassword(FACTORY_USER.password) }]]),
     enablePassword: undefined,
+    twofa: { ...TWOFA_DEFAULTS },
   };
 }

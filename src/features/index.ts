@@ -4,6 +4,8 @@
  */
 import type { RunningConfig } from '../config/model.ts';
 import type { Section } from '../config/render.ts';
+import { handlers as twofa } from './2fa/handlers.ts';
+import { render as renderTwofa } from './2fa/render.ts';
 import { handlers as base } from './base/handlers.ts';
 import { handlers as files } from './files/handlers.ts';
 import type { Handlers } from './services.ts';
@@ -12,10 +14,11 @@ import { render as renderSystem } from './system/render.ts';
 import { handlers as users } from './users/handlers.ts';
 import { render as renderUsers } from './users/render.ts';
 
-export const handlers: Handlers = { ...base, ...system, ...users, ...files };
+export const handlers: Handlers = { ...base, ...system, ...users, ...files, ...twofa };
 
 /** Running-config sections in the order AW+ prints them. */
 export const sections: readonly Section<RunningConfig>[] = [
   { name: 'system', render: renderSystem },
   { name: 'users', render: renderUsers },
+  { name: '2fa', render: renderTwofa },
 ];

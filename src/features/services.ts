@@ -6,7 +6,8 @@ import type { ConfigStore } from '../config/store.ts';
 import type { CommandContext, Handler, HandlerTable, SessionSource } from '../session/context.ts';
 import type { ApplianceClock } from '../util/clock.ts';
 import type { Flash } from '../util/flash.ts';
-import type { Log } from '../util/log.ts';
+import type { AuditTrail } from '../util/log.ts';
+import type { TwoFactorService } from '../twofa/service.ts';
 
 /** A CLI session as `show users` lists it. */
 export interface SessionInfo {
@@ -29,7 +30,10 @@ export interface Services {
   readonly config: ConfigStore<RunningConfig>;
   readonly clock: ApplianceClock;
   readonly flash: Flash;
-  readonly log: Log;
+  /** Audit log: events go to stderr/JSON and the newest are kept for `show log`. */
+  readonly log: AuditTrail;
+  /** The 2FA engine facade (users live in its store, not in the config). */
+  readonly twofa: TwoFactorService;
   /** Emulated software version. */
   readonly version: string;
   /** Appliance-clock time of the last boot. */

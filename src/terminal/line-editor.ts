@@ -75,8 +75,13 @@ export class LineEditor {
   /** Keys typed while no input was being read (type-ahead), replayed at the next read. */
   private readonly queued: { s: string | undefined; key: Key }[] = [];
   private ended = false;
+  /** The input stream ended; keys typed ahead are still replayed before reads see EOF. */
+  private inputEnded = false;
   private readonly onKeypress = (s: string | undefined, key: Key | undefined) => this.key(s, key ?? { sequence: s ?? '' });
-  private readonly onEnd = () => this.end();
+  private readonly onEnd = () => {
+    this.inputEnded = true;
+    if (this.queued.length === 0) this.end();
+  };
 
   constructor(private readonly streams: TerminalStreams) {
     this.out = new TerminalOutput(streams.output, streams.columns || 80, streams.rows || 24);
@@ -186,6 +191,7 @@ export class LineEditor {
       const { s, key } = this.queued.shift()!;
       this.key(s, key);
     }
+    if (this.inputEnded && this.queued.length === 0 && this.mode.kind !== 'idle') this.end();
   }
 
   private key(s: string | undefined, key: Key): void {

@@ -1,18 +1,34 @@
 /**
  * crypt(3) password hashes as AW+ prints them in running-config (`username manager privilege 15
- * password 8 $1$bJoVec4D$JwOJGPr7YqoExA0GVasdE0`, awplus-spec.md §4.7 [FOUND S12]). New passwords
- * are hashed with SHA-512-crypt; `$1$` (MD5-crypt), `$5$` and `$6$` hashes pasted from a real
- * device verify too, so its config boots here with working logins.
+ * password 8 $1$bJoVec4D$JwOJGPr7YqoExA0GVasdE0`, awplus-spec.md §4.7 [FOUND S12]). New passwords are
+ * hashed with SHA-512-crypt; `$1$` (MD5-crypt), `$5$` and `$6$` hashes pasted from a real device verify
+ * too, so its config boots here with working logins.
+ *
+ * Pure node:crypto (no native crypt(3), no dependency): the emulator must run the same on every host,
+ * and glibc/libxcrypt differ in what they accept (libxcrypt refuses `rounds=` below 1000 where the spec
+ * clamps). Checked against `openssl passwd` and the published spec vectors in fixtures/vectors/crypt.tsv.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, hash as digestOf, randomBytes, timingSafeEqual } from 'node:crypto';
 
+/** crypt's base-64 alphabet (not RFC 4648's: different order, `./` first, no padding). */
 const ALPHABET = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const ROUNDS_DEFAULT = 5000;
 const ROUNDS_MIN = 1000;
 const ROUNDS_MAX = 999_999_999;
+/**
+ * Highest `rounds=` that verifyPassword will compute. The spec allows 999,999,999 (tens of minutes of
+ * CPU on the single event loop every session shares); 1,000,000 is 200× the default, well above
+ * anything real devices emit, and bounds a login to about a second.
+ */
+const VERIFY_ROUNDS_LIMIT = 1_000_000;
+const SHA_SALT_MAX = 16;
+const MD5_SALT_MAX = 8;
+const DOLLAR = 0x24;
 
-/** crypt's base-64: 24 bits at a time, least significant 6 bits first. */
-function encode(bytes: Buffer, groups: readonly (readonly [number, number, number, number])[]): string {
+type Group = readonly [b2: number, b1: number, b0: number, chars: number];
+
+/** crypt's base-64: 24 bits per group (b2 high, b0 low), emitted least significant 6 bits first; -1 = zero byte. */
+function encode(bytes: Buffer, groups: readonly Group[]): string {
   let out = '';
   for (const [b2, b1, b0, n] of groups) {
     let w = ((b2 < 0 ? 0 : bytes[b2]!) << 16) | ((b1 < 0 ? 0 : bytes[b1]!) << 8) | bytes[b0]!;
@@ -24,128 +40,195 @@ function encode(bytes: Buffer, groups: readonly (readonly [number, number, numbe
   return out;
 }
 
-/** Byte order of the final encoding (Drepper, "Unix crypt using SHA-256 and SHA-512", steps 22). */
-const SHA512_ORDER: [number, number, number, number][] = [
+/** Byte order of the final encoding: Drepper, "Unix crypt using SHA-256 and SHA-512", step 22 (e). */
+const SHA512_ORDER: readonly Group[] = [
   [0, 21, 42, 4], [22, 43, 1, 4], [44, 2, 23, 4], [3, 24, 45, 4], [25, 46, 4, 4], [47, 5, 26, 4], [6, 27, 48, 4],
   [28, 49, 7, 4], [50, 8, 29, 4], [9, 30, 51, 4], [31, 52, 10, 4], [53, 11, 32, 4], [12, 33, 54, 4], [34, 55, 13, 4],
   [56, 14, 35, 4], [15, 36, 57, 4], [37, 58, 16, 4], [59, 17, 38, 4], [18, 39, 60, 4], [40, 61, 19, 4], [62, 20, 41, 4],
   [-1, -1, 63, 2],
 ];
-const SHA256_ORDER: [number, number, number, number][] = [
+/** Same, step 22 (e) for SHA-256. */
+const SHA256_ORDER: readonly Group[] = [
   [0, 10, 20, 4], [21, 1, 11, 4], [12, 22, 2, 4], [3, 13, 23, 4], [24, 4, 14, 4], [15, 25, 5, 4], [6, 16, 26, 4],
   [27, 7, 17, 4], [18, 28, 8, 4], [9, 19, 29, 4], [-1, 31, 30, 3],
 ];
-const MD5_ORDER: [number, number, number, number][] = [
-  [0, 6, 12, 4], [1, 7, 13, 4], [2, 8, 14, 4], [3, 9, 15, 4], [4, 10, 5, 4], [-1, -1, 11, 2],
-];
+/** FreeBSD crypt-md5.c's `to64` sequence. */
+const MD5_ORDER: readonly Group[] = [[0, 6, 12, 4], [1, 7, 13, 4], [2, 8, 14, 4], [3, 9, 15, 4], [4, 10, 5, 4], [-1, -1, 11, 2]];
 
-/** `count` bytes of `block` repeated. */
+/** `count` bytes of `block` repeated (the spec's "sequence P/S of length n" and "repeat B for each byte"). */
 function repeatTo(block: Buffer, count: number): Buffer {
   const out = Buffer.alloc(count);
   for (let i = 0; i < count; i += block.length) block.copy(out, i, 0, Math.min(block.length, count - i));
   return out;
 }
 
-/** Ulrich Drepper, "Unix crypt using SHA-256 and SHA-512" (2007), steps 1-21. */
-function shaCrypt(alg: 'sha256' | 'sha512', password: string, saltIn: string, rounds: number | undefined): string {
-  const H = (...parts: Buffer[]) => {
-    const h = createHash(alg);
-    for (const p of parts) h.update(p);
-    return h.digest();
-  };
-  const P = Buffer.from(password, 'utf8');
-  const S = Buffer.from(saltIn.slice(0, 16), 'utf8');
-  const n = rounds === undefined ? ROUNDS_DEFAULT : Math.min(ROUNDS_MAX, Math.max(ROUNDS_MIN, Math.floor(rounds)));
-  const B = H(P, S, P);
-  const a = createHash(alg).update(P).update(S).update(repeatTo(B, P.length));
-  for (let len = P.length; len > 0; len >>= 1) a.update(len & 1 ? B : P);
-  const A = a.digest();
-  const Pp = repeatTo(H(...Array<Buffer>(P.length).fill(P)), P.length);
-  const Sp = repeatTo(H(...Array<Buffer>(16 + A[0]!).fill(S)), S.length);
-  let C = A;
-  for (let i = 0; i < n; i++) {
-    const h = createHash(alg);
-    h.update(i & 1 ? Pp : C);
-    if (i % 3) h.update(Sp);
-    if (i % 7) h.update(Pp);
-    h.update(i & 1 ? C : Pp);
-    C = h.digest();
-  }
-  const prefix = alg === 'sha512' ? '$6$' : '$5$';
-  const roundsPart = rounds === undefined ? '' : `rounds=${n}$`;
-  return `${prefix}${roundsPart}${S.toString('utf8')}$${encode(C, alg === 'sha512' ? SHA512_ORDER : SHA256_ORDER)}`;
+/** The salt's bytes as crypt(3) uses them: up to the first `$` (the field terminator), at most `max` bytes. */
+function saltBytes(salt: string, max: number): Buffer {
+  const b = Buffer.from(salt, 'utf8');
+  const end = b.indexOf(DOLLAR);
+  return b.subarray(0, Math.min(end < 0 ? b.length : end, max));
 }
 
-/** SHA-512-crypt (`$6$`); `rounds` is printed only when given, as glibc does. */
+/**
+ * Ulrich Drepper, "Unix crypt using SHA-256 and SHA-512" (2007, https://www.akkadia.org/drepper/SHA-crypt.txt),
+ * steps 1-22; the rounds loop (step 21) hashes one contiguous scratch buffer per round with the one-shot
+ * crypto.hash, which is what keeps a default-rounds `$6$` at a few milliseconds.
+ */
+function shaCrypt(alg: 'sha256' | 'sha512', password: string, salt: string, rounds: number | undefined): string {
+  if (rounds !== undefined && !Number.isSafeInteger(rounds)) throw new RangeError(`rounds must be an integer, got ${rounds}`);
+  const n = rounds === undefined ? ROUNDS_DEFAULT : Math.min(ROUNDS_MAX, Math.max(ROUNDS_MIN, rounds));
+  const P = Buffer.from(password, 'utf8');
+  const S = saltBytes(salt, SHA_SALT_MAX);
+  // Steps 4-8: digest B = H(P S P).
+  const B = digestOf(alg, Buffer.concat([P, S, P]), 'buffer');
+  // Steps 1-3, 9-12: digest A = H(P S B-repeated-to-|P| then, per bit of |P| from the low end, B for 1 and P for 0).
+  const aParts = [P, S, repeatTo(B, P.length)];
+  for (let len = P.length; len > 0; len >>= 1) aParts.push(len & 1 ? B : P);
+  const A = digestOf(alg, Buffer.concat(aParts), 'buffer');
+  // Steps 13-16: P' = H(P repeated |P| times) cut to |P|. Streamed: |P|² bytes could be large.
+  const dp = createHash(alg);
+  for (let i = 0; i < P.length; i++) dp.update(P);
+  const Pp = repeatTo(dp.digest(), P.length);
+  // Steps 17-20: S' = H(S repeated 16 + A[0] times) cut to |S|.
+  const ds = createHash(alg);
+  for (let i = 0; i < 16 + A[0]!; i++) ds.update(S);
+  const Sp = repeatTo(ds.digest(), S.length);
+  // Step 21: odd rounds P' … C, even rounds C … P'; S' unless i % 3 == 0; P' unless i % 7 == 0.
+  let C = A;
+  const scratch = Buffer.allocUnsafe(C.length + 2 * Pp.length + Sp.length);
+  for (let i = 0; i < n; i++) {
+    let off = (i & 1 ? Pp : C).copy(scratch, 0);
+    if (i % 3) off += Sp.copy(scratch, off);
+    if (i % 7) off += Pp.copy(scratch, off);
+    off += (i & 1 ? C : Pp).copy(scratch, off);
+    C = digestOf(alg, scratch.subarray(0, off), 'buffer');
+  }
+  // Step 22: `$id$`, `rounds=N$` only when asked for (glibc prints it whenever the setting had it), salt, digest.
+  const id = alg === 'sha512' ? '$6$' : '$5$';
+  const roundsField = rounds === undefined ? '' : `rounds=${n}$`;
+  return `${id}${roundsField}${S.toString('utf8')}$${encode(C, alg === 'sha512' ? SHA512_ORDER : SHA256_ORDER)}`;
+}
+
+/**
+ * SHA-512-crypt (`$6$`), the hash `hashPassword` writes and newer AW+ releases store.
+ *
+ * `salt` is the bare salt (no `$6$`); crypt(3) uses it up to its first `$`, at most 16 bytes. `rounds`
+ * defaults to 5000 and is then not printed; when given it is clamped to 1000..999,999,999 as the spec
+ * says and printed as `rounds=N$` (so a hash made with an explicit `rounds=5000` round-trips).
+ * Throws RangeError for a non-integer `rounds`.
+ */
 export function sha512Crypt(password: string, salt: string, rounds?: number): string {
   return shaCrypt('sha512', password, salt, rounds);
 }
 
-/** SHA-256-crypt (`$5$`). */
+/**
+ * SHA-256-crypt (`$5$`): only needed to verify hashes pasted from devices that use it. Same `salt` and
+ * `rounds` rules as sha512Crypt.
+ */
 export function sha256Crypt(password: string, salt: string, rounds?: number): string {
   return shaCrypt('sha256', password, salt, rounds);
 }
 
-/** Poul-Henning Kamp's MD5-crypt (`$1$`, FreeBSD crypt-md5.c): weak, accepted only to verify old configs. */
-export function md5Crypt(password: string, saltIn: string): string {
-  const md5 = (...parts: Buffer[]) => {
-    const h = createHash('md5');
-    for (const p of parts) h.update(p);
-    return h.digest();
-  };
+/**
+ * MD5-crypt (`$1$`), the form older AW+ releases store (including the factory `manager`/`friend` hash).
+ * Weak by today's standards, so it is only used to verify existing hashes, never to create new ones.
+ *
+ * Poul-Henning Kamp's algorithm, FreeBSD lib/libcrypt/crypt-md5.c (1994); also glibc md5-crypt.c.
+ * `salt` is the bare salt (no `$1$`), used up to its first `$`, at most 8 bytes.
+ */
+export function md5Crypt(password: string, salt: string): string {
   const P = Buffer.from(password, 'utf8');
-  const S = Buffer.from(saltIn.slice(0, 8), 'utf8');
-  const magic = Buffer.from('$1$');
-  const alt = md5(P, S, P);
-  const ctx = createHash('md5').update(P).update(magic).update(S);
-  for (let pl = P.length; pl > 0; pl -= 16) ctx.update(alt.subarray(0, Math.min(16, pl)));
-  for (let i = P.length; i; i >>= 1) ctx.update(i & 1 ? Buffer.from([0]) : P.subarray(0, 1));
-  let final = ctx.digest();
+  const S = saltBytes(salt, MD5_SALT_MAX);
+  const alt = digestOf('md5', Buffer.concat([P, S, P]), 'buffer');
+  const parts = [P, Buffer.from('$1$'), S];
+  for (let pl = P.length; pl > 0; pl -= 16) parts.push(alt.subarray(0, Math.min(16, pl)));
+  // "Then something really weird...": per bit of |P|, a NUL byte for 1 and P's first byte for 0.
+  for (let i = P.length; i; i >>= 1) parts.push(i & 1 ? Buffer.alloc(1) : P.subarray(0, 1));
+  let final = digestOf('md5', Buffer.concat(parts), 'buffer');
+  // 1000 rounds "to slow things down": same alternation as SHA-crypt step 21, with P and S themselves.
+  const scratch = Buffer.allocUnsafe(final.length + 2 * P.length + S.length);
   for (let i = 0; i < 1000; i++) {
-    const h = createHash('md5');
-    h.update(i & 1 ? P : final);
-    if (i % 3) h.update(S);
-    if (i % 7) h.update(P);
-    h.update(i & 1 ? final : P);
-    final = h.digest();
+    let off = (i & 1 ? P : final).copy(scratch, 0);
+    if (i % 3) off += S.copy(scratch, off);
+    if (i % 7) off += P.copy(scratch, off);
+    off += (i & 1 ? final : P).copy(scratch, off);
+    final = digestOf('md5', scratch.subarray(0, off), 'buffer');
   }
   return `$1$${S.toString('utf8')}$${encode(final, MD5_ORDER)}`;
 }
 
-const SALT = /[./0-9A-Za-z]/;
-
-/** A random salt of `length` characters of the crypt alphabet (64 symbols: one byte, no bias). */
+/** `length` random characters of the crypt alphabet: 64 symbols, so one byte's low 6 bits each, with no bias. */
 function randomSalt(length: number): string {
   let s = '';
   for (const b of randomBytes(length)) s += ALPHABET[b & 0x3f];
   return s;
 }
 
-/** Hashes a new password with SHA-512-crypt and a random 16-character salt. */
+/**
+ * Hashes a new password for `username … password` / running-config: SHA-512-crypt with default rounds
+ * (not printed, as on a device) and a fresh random 16-character salt, so equal passwords never share a
+ * hash. About 10 ms.
+ */
 export function hashPassword(password: string): string {
-  return sha512Crypt(password, randomSalt(16));
+  return sha512Crypt(password, randomSalt(SHA_SALT_MAX));
 }
 
-const HASH = /^\$(1|5|6)\$(?:rounds=(\d{1,9})\$)?([^$]{0,16})\$([./0-9A-Za-z]+)$/;
-const DIGEST_LENGTH: Record<string, number> = { '1': 22, '5': 43, '6': 86 };
+/** id, optional rounds (canonical decimal: no sign, no leading zero), salt, digest. */
+const HASH = /^\$([156])\$(?:rounds=([1-9][0-9]{0,8})\$)?([./0-9A-Za-z]*)\$([./0-9A-Za-z]+)$/;
+const DIGEST_LENGTH: Readonly<Record<string, number>> = { '1': 22, '5': 43, '6': 86 };
 
-/** Whether `s` is a well-formed `$1$`, `$5$` or `$6$` hash (the `password 8 HASH` form). */
-export function isCryptHash(s: string): boolean {
+interface ParsedHash {
+  id: '1' | '5' | '6';
+  rounds: number | undefined;
+  salt: string;
+}
+
+/** The parts of a well-formed hash, or undefined. */
+function parse(s: string): ParsedHash | undefined {
   const m = HASH.exec(s);
-  if (!m) return false;
-  const [, id, rounds, salt, digest] = m;
-  if (id === '1' && (rounds !== undefined || salt!.length > 8)) return false;
-  if (![...salt!].every((c) => SALT.test(c))) return false;
-  return digest!.length === DIGEST_LENGTH[id!];
+  if (!m) return undefined;
+  const id = m[1] as ParsedHash['id'];
+  const rounds = m[2] === undefined ? undefined : Number(m[2]);
+  const salt = m[3]!;
+  if (m[4]!.length !== DIGEST_LENGTH[id]) return undefined;
+  if (id === '1') return rounds === undefined && salt.length <= MD5_SALT_MAX ? { id, rounds, salt } : undefined;
+  // A stored `rounds=` is always the clamped value, so anything outside the range can never verify.
+  if (rounds !== undefined && rounds < ROUNDS_MIN) return undefined;
+  return salt.length <= SHA_SALT_MAX ? { id, rounds, salt } : undefined;
 }
 
-/** Checks `password` against a stored hash in constant time; false for anything malformed. */
+/**
+ * Whether `s` is a well-formed `$1$salt$digest22`, `$5$[rounds=N$]salt$digest43` or
+ * `$6$[rounds=N$]salt$digest86` hash: validates `username … password 8 HASH` and hashes read from a
+ * startup-config, so a typo is refused up front instead of silently locking the user out.
+ *
+ * Salts are 0-8 (`$1$`) or 0-16 (`$5$`/`$6$`) characters of `./0-9A-Za-z`; `rounds` is a canonical
+ * decimal in 1000..999,999,999 (what crypt(3) prints after clamping).
+ */
+export function isCryptHash(s: string): boolean {
+  return typeof s === 'string' && parse(s) !== undefined;
+}
+
+/**
+ * Checks a login (or `enable`) password against a stored `$1$`, `$5$` or `$6$` hash by recomputing it
+ * with the hash's own salt and rounds and comparing in constant time, so response timing does not leak
+ * how much of the hash matched.
+ *
+ * Never throws: anything that is not isCryptHash, or non-string input, is simply false. Hashes with more
+ * than 1,000,000 rounds are refused (false) rather than computed, to bound the time one login can hold
+ * the shared event loop.
+ */
 export function verifyPassword(password: string, hash: string): boolean {
-  if (!isCryptHash(hash)) return false;
-  const [, id, rounds, salt] = HASH.exec(hash)!;
-  const computed =
-    id === '1' ? md5Crypt(password, salt!) : shaCrypt(id === '5' ? 'sha256' : 'sha512', password, salt!, rounds === undefined ? undefined : Number(rounds));
-  const a = Buffer.from(computed);
-  const b = Buffer.from(hash);
-  return a.length === b.length && timingSafeEqual(a, b);
+  try {
+    if (typeof password !== 'string' || typeof hash !== 'string') return false;
+    const p = parse(hash);
+    if (!p || (p.rounds !== undefined && p.rounds > VERIFY_ROUNDS_LIMIT)) return false;
+    const computed =
+      p.id === '1' ? md5Crypt(password, p.salt) : shaCrypt(p.id === '5' ? 'sha256' : 'sha512', password, p.salt, p.rounds);
+    const a = Buffer.from(computed, 'utf8');
+    const b = Buffer.from(hash, 'utf8');
+    return a.length === b.length && timingSafeEqual(a, b);
+  } catch {
+    return false;
+  }
 }

@@ -24,3 +24,42 @@ export function memoryLog(): Log & { readonly events: { level: string; event: st
     error: (event, fields = {}) => void events.push({ level: 'error', event, fields }),
   };
 }
+
+/** One remembered event. */
+export interface LogEvent {
+  readonly time: number;
+  readonly level: string;
+  readonly event: string;
+  readonly fields: Record<string, unknown>;
+}
+
+/** Passes events on to `sink` and keeps the newest `size` of them for `show log` (SPEC §11). */
+export class AuditTrail implements Log {
+  private readonly ring: LogEvent[] = [];
+
+  constructor(
+    private readonly sink: Log,
+    private readonly now: () => number,
+    private readonly size = 1000,
+  ) {}
+
+  private keep(level: string, event: string, fields: Record<string, unknown>): void {
+    this.ring.push({ time: this.now(), level, event, fields });
+    if (this.ring.length > this.size) this.ring.shift();
+  }
+
+  info(event: string, fields: Record<string, unknown> = {}): void {
+    this.keep('info', event, fields);
+    this.sink.info(event, fields);
+  }
+
+  error(event: string, fields: Record<string, unknown> = {}): void {
+    this.keep('error', event, fields);
+    this.sink.error(event, fields);
+  }
+
+  /** The newest `count` events (all when omitted), oldest first. */
+  recent(count?: number): readonly LogEvent[] {
+    return count === undefined ? [...this.ring] : this.ring.slice(-count);
+  }
+}

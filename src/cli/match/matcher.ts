@@ -12,10 +12,13 @@ export interface Word {
   readonly start: number;
 }
 
-/** Splits a line into whitespace-separated words, remembering where each starts. */
+/**
+ * Splits a line into whitespace-separated words, remembering where each starts. A double-quoted
+ * string is one word without its quotes (IOS/AW+ convention: `secret "JBSW Y3DP …"`).
+ */
 export function splitWords(line: string): Word[] {
   const words: Word[] = [];
-  for (const m of line.matchAll(/\S+/g)) words.push({ text: m[0], start: m.index! });
+  for (const m of line.matchAll(/"([^"]*)"?|\S+/g)) words.push({ text: m[1] ?? m[0], start: m.index! });
   return words;
 }
 

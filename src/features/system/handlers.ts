@@ -6,7 +6,7 @@ import { msg } from '../../cli/messages.ts';
 import { DEFAULT_HOSTNAME } from '../../config/model.ts';
 import { arg } from '../../session/context.ts';
 import type { Handlers } from '../services.ts';
-import { formatClock, formatSystem, formatVersion } from './show.ts';
+import { formatClock, formatLog, formatSystem, formatVersion } from './show.ts';
 
 export const handlers = {
   'system.hostname': (ctx) => {
@@ -14,6 +14,7 @@ export const handlers = {
     ctx.services.config.update((c) => void (c.hostname = name));
   },
   'system.show-version': (ctx) => ctx.out.lines(formatVersion(ctx.services.version)),
+  'system.show-log': (ctx) => ctx.out.lines(formatLog(ctx.services.log.recent(ctx.args['tail'] ? 10 : undefined))),
   'system.show-clock': (ctx) => ctx.out.lines(formatClock(ctx.services.clock.now())),
   'system.show-system': (ctx) => {
     const s = ctx.services;

@@ -78,3 +78,13 @@ export function formatSystem(f: SystemFacts): string[] {
     ` ${f.hostname}`,
   ];
 }
+
+/** `2024-03-03T12:00:00.000Z info  2fa-verify user=alice result=accept` — one event per line. */
+export function formatLog(events: readonly { time: number; level: string; event: string; fields: Record<string, unknown> }[]): string[] {
+  return events.map((e) => {
+    const fields = Object.entries(e.fields)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`);
+    return [new Date(e.time).toISOString(), e.level.padEnd(5), e.event, ...fields].join(' ');
+  });
+}

@@ -1,0 +1,101 @@
+/**
+ * 2FA commands (SPEC §4): the global settings in config mode, and users in EXEC through the 2FA
+ * facade. Every command but `service 2fa` needs the service enabled (AW+ manual 基本設定 1:
+ * 2FA関連の設定は2要素認証サービスが有効になっていないと行えない).
+ */
+import { msg } from '../../cli/messages.ts';
+import { TWOFA_DEFAULTS, type TwoFaConfig } from '../../config/model.ts';
+import { arg } from '../../session/context.ts';
+import { otpauthUrl, qrLink, renderQr } from '../../twofa/enrolment.ts';
+import { TwoFaError } from '../../twofa/service.ts';
+import type { TwoFaUser } from '../../twofa/types.ts';
+import type { Ctx, FeatureHandler, Handlers } from '../services.ts';
+import { twofaSettings } from './settings.ts';
+import { formatCreated, formatSettings, formatUser, formatUsers } from './show.ts';
+
+/** Wraps a handler: refused unless `service 2fa`; engine refusals become their `% ` messages. */
+function needsService(handler: FeatureHandler): FeatureHandler {
+  return async (ctx) => {
+    if (!ctx.services.config.current.twofa.enabled) ctx.error(msg.twofaDisabled);
+    try {
+      await handler(ctx);
+    } catch (e) {
+      if (!(e instanceof TwoFaError)) throw e;
+      const text = {
+        exists: msg.twofaUserExists(e.user),
+        'no-such-user': msg.twofaNoSuchUser(e.user),
+        'bad-secret': msg.twofaBadSecret,
+        'short-secret': msg.twofaShortSecret,
+        'not-applicable': msg.twofaSkipUser(e.user),
+      }[e.code];
+      ctx.error(text);
+    }
+  };
+}
+
+/** A config setting: `value` for the positive form, the default for `no`. */
+function setting<K extends keyof TwoFaConfig>(key: K, value: (ctx: Ctx) => TwoFaConfig[K]): FeatureHandler {
+  return needsService((ctx) => {
+    const v = ctx.no ? TWOFA_DEFAULTS[key] : value(ctx);
+    ctx.services.config.update((c) => void (c.twofa[key] = v));
+  });
+}
+
+/** The QR code lines for `qr {ansi|utf8|link}`, if asked. */
+function qrLines(ctx: Ctx, url: string): string[] {
+  if (ctx.args['utf8']) return renderQr(url, 'utf8');
+  if (ctx.args['ansi']) return renderQr(url, 'ansi');
+  if (ctx.args['link']) return [`QR code link: ${qrLink(url)}`, msg.twofaQrLinkWarning];
+  return [];
+}
+
+const urlOf = (ctx: Ctx, u: TwoFaUser) => otpauthUrl(u, twofaSettings(ctx.services.config.current));
+
+export const handlers = {
+  '2fa.service': (ctx) => ctx.services.config.update((c) => void (c.twofa.enabled = !ctx.no)),
+  '2fa.reject-unconfigured': setting('rejectUnconfigured', () => true),
+  '2fa.allow-reuse': setting('allowReuse', () => true),
+  '2fa.totp-window': setting('totpWindow', (ctx) => arg.num(ctx, 'size')),
+  '2fa.hotp-window': setting('hotpWindow', (ctx) => arg.num(ctx, 'size')),
+  '2fa.skew-adjust': setting('skewAdjust', () => true),
+  '2fa.max-skew': setting('maxSkew', (ctx) => arg.num(ctx, 'steps')),
+  '2fa.issuer': setting('issuer', (ctx) => arg.str(ctx, 'issuer')),
+  '2fa.label': setting('label', (ctx) => arg.str(ctx, 'label')),
+  '2fa.lockout': needsService((ctx) =>
+    ctx.services.config.update((c) => {
+      c.twofa.lockoutFailures = ctx.no ? TWOFA_DEFAULTS.lockoutFailures : arg.num(ctx, 'failures');
+      c.twofa.lockoutPeriod = ctx.no ? TWOFA_DEFAULTS.lockoutPeriod : arg.num(ctx, 'period');
+    }),
+  ),
+
+  '2fa.create-user': needsService(async (ctx) => {
+    const name = arg.str(ctx, 'name');
+    const user = ctx.args['skip-2fa']
+      ? await ctx.services.twofa.createUser(name, { skip: true })
+      : await ctx.services.twofa.createUser(name, { secret: arg.opt<string>(ctx, 'secret'), hotp: ctx.args['hotp'] === true });
+    ctx.out.line(msg.twofaCreated(name, user.kind === 'skip' ? 'skip-2fa' : user.kind.toUpperCase()));
+    const url = urlOf(ctx, user);
+    const { head, scratch } = formatCreated(user, url);
+    ctx.out.lines([...head, ...qrLines(ctx, url), ...scratch]);
+  }),
+  '2fa.delete-user': needsService((ctx) => ctx.services.twofa.deleteUser(arg.str(ctx, 'name'))),
+  '2fa.reset-scratch': needsService(async (ctx) => {
+    const codes = await ctx.services.twofa.resetScratch(arg.str(ctx, 'name'));
+    ctx.out.lines(['New scratch codes (each can be used once):', ...codes.map((c) => `  ${c}`)]);
+  }),
+  '2fa.reset-skew': needsService((ctx) => ctx.services.twofa.resetSkew(arg.str(ctx, 'name'))),
+  '2fa.user-email': needsService((ctx) => ctx.services.twofa.setEmail(arg.str(ctx, 'name'), ctx.no ? undefined : arg.str(ctx, 'address'))),
+  '2fa.show': needsService((ctx) => {
+    const cfg = ctx.services.config.current;
+    ctx.out.lines(formatSettings(cfg.twofa, twofaSettings(cfg), ctx.services.twofa.list(), ctx.services.twofa.counters));
+  }),
+  '2fa.show-users': needsService((ctx) => ctx.out.lines(formatUsers(ctx.services.twofa.list()))),
+  '2fa.show-user': needsService((ctx) => {
+    const name = arg.str(ctx, 'name');
+    const user = ctx.services.twofa.get(name);
+    if (!user) return ctx.error(msg.twofaNoSuchUser(name));
+    const url = urlOf(ctx, user);
+    ctx.out.lines(formatUser(user, url, ctx.services.clock.now()));
+    if (user.kind !== 'skip') ctx.out.lines(qrLines(ctx, url));
+  }),
+} satisfies Handlers;

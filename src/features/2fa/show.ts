@@ -1,0 +1,84 @@
+/**
+ * Pure formatters for `show 2fa`, `show 2fa users`, `show 2fa user` and `2fa create user` (layout
+ * [OURS], AW+-style: aligned `name : value` lines and column tables with a dashed rule).
+ */
+import type { TwoFaConfig } from '../../config/model.ts';
+import type { TwoFaCounters } from '../../twofa/service.ts';
+import type { TwoFaSettings, TwoFaUser } from '../../twofa/types.ts';
+import { rfcDate } from '../system/show.ts';
+
+const KIND: Record<TwoFaUser['kind'], string> = { totp: 'TOTP', hotp: 'HOTP', skip: 'skip-2fa' };
+
+/** `name : value` lines with the colons aligned. */
+function fields(rows: readonly (readonly [string, string])[]): string[] {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)} : ${v}`);
+}
+
+const onOff = (b: boolean) => (b ? 'Enabled' : 'Disabled');
+
+export function formatSettings(t: Readonly<TwoFaConfig>, s: TwoFaSettings, users: readonly TwoFaUser[], c: TwoFaCounters): string[] {
+  const count = (k: TwoFaUser['kind']) => users.filter((u) => u.kind === k).length;
+  return fields([
+    ['2FA service', onOff(t.enabled)],
+    ['Reject unconfigured users', t.rejectUnconfigured ? 'Yes' : 'No'],
+    ['Code reuse (TOTP)', t.allowReuse ? 'Allowed' : 'Not allowed'],
+    ['TOTP window size', String(t.totpWindow)],
+    ['HOTP window size', String(t.hotpWindow)],
+    ['Skew adjustment', onOff(t.skewAdjust)],
+    ['Maximum skew', `${t.maxSkew} steps`],
+    ['Issuer', t.issuer ?? '(not set)'],
+    ['Label', t.label === undefined ? `${s.label} (hostname)` : t.label],
+    ['Lockout', `${t.lockoutFailures} failures in ${t.lockoutPeriod} seconds`],
+    ['Users', `${users.length} (TOTP ${count('totp')}, HOTP ${count('hotp')}, skip-2fa ${count('skip')})`],
+    ['Codes accepted', String(c.accepted)],
+    ['Codes rejected', String(c.rejected)],
+    ['Scratch codes used', String(c.scratchUsed)],
+    ['Skews learned', String(c.skewLearned)],
+    ['Lockouts', String(c.lockouts)],
+  ]);
+}
+
+/** One line a user: name, type, scratch codes left, skew, e-mail, skip (SPEC §4). */
+export function formatUsers(users: readonly TwoFaUser[]): string[] {
+  const nameWidth = Math.max(16, ...users.map((u) => u.name.length));
+  const head = `${'User'.padEnd(nameWidth)}  Type      Scratch   Skew  E-mail`;
+  const rule = `${'-'.repeat(nameWidth)}  --------  -------  -----  ${'-'.repeat(24)}`;
+  const rows = users.map(
+    (u) =>
+      `${u.name.padEnd(nameWidth)}  ${KIND[u.kind].padEnd(8)}  ${String(u.kind === 'skip' ? '-' : u.scratch.length).padStart(7)}  ${(u.kind === 'totp' ? String(u.skew) : '-').padStart(5)}  ${u.email ?? '-'}`,
+  );
+  return [head, rule, ...rows];
+}
+
+/** Everything about one user (SPEC §4 `show 2fa user`); secrets included: privilege 15 only. */
+export function formatUser(u: TwoFaUser, url: string, now: number): string[] {
+  const rows: [string, string][] = [
+    ['User', u.name],
+    ['Type', KIND[u.kind]],
+  ];
+  if (u.kind !== 'skip') {
+    rows.push(['Secret key', u.secret], ['OTP URL', url], ['Scratch codes', u.scratch.length ? u.scratch.join(' ') : '(none left)']);
+    if (u.kind === 'hotp') rows.push(['HOTP counter', String(u.counter)]);
+    if (u.kind === 'totp') rows.push(['Skew correction', `${u.skew} steps`]);
+  }
+  rows.push(
+    ['E-mail', u.email ?? '(not set)'],
+    ['Skip 2FA', u.kind === 'skip' ? 'Yes' : 'No'],
+    ['Last login', u.lastLogin === undefined ? 'Never' : `${rfcDate(u.lastLogin)} UTC`],
+    ['Lockout', u.lockedUntil !== undefined && u.lockedUntil > now ? `Locked until ${rfcDate(u.lockedUntil)} UTC` : 'Not locked'],
+  );
+  return fields(rows);
+}
+
+/** What `2fa create user` prints: secret, URL, and the scratch codes last (after any QR code). */
+export function formatCreated(u: TwoFaUser, url: string): { head: string[]; scratch: string[] } {
+  if (u.kind === 'skip') return { head: [], scratch: [] };
+  return {
+    head: fields([
+      ['Secret key', u.secret],
+      ['OTP URL', url],
+    ]),
+    scratch: ['Scratch codes (each can be used once):', ...u.scratch.map((c) => `  ${c}`)],
+  };
+}
