@@ -192,8 +192,9 @@ function parse(s: string): ParsedHash | undefined {
   const salt = m[3]!;
   if (m[4]!.length !== DIGEST_LENGTH[id]) return undefined;
   if (id === '1') return rounds === undefined && salt.length <= MD5_SALT_MAX ? { id, rounds, salt } : undefined;
-  // A stored `rounds=` is always the clamped value, so anything outside the range can never verify.
-  if (rounds !== undefined && rounds < ROUNDS_MIN) return undefined;
+  // A stored `rounds=` is always the clamped value, so anything below the range can never verify; above
+  // VERIFY_ROUNDS_LIMIT we refuse to compute it, so such a hash is refused as input too.
+  if (rounds !== undefined && (rounds < ROUNDS_MIN || rounds > VERIFY_ROUNDS_LIMIT)) return undefined;
   return salt.length <= SHA_SALT_MAX ? { id, rounds, salt } : undefined;
 }
 
@@ -203,7 +204,7 @@ function parse(s: string): ParsedHash | undefined {
  * startup-config, so a typo is refused up front instead of silently locking the user out.
  *
  * Salts are 0-8 (`$1$`) or 0-16 (`$5$`/`$6$`) characters of `./0-9A-Za-z`; `rounds` is a canonical
- * decimal in 1000..999,999,999 (what crypt(3) prints after clamping).
+ * decimal in 1000..1,000,000 (crypt(3) allows up to 999,999,999; we refuse to compute more).
  */
 export function isCryptHash(s: string): boolean {
   return typeof s === 'string' && parse(s) !== undefined;
@@ -222,7 +223,7 @@ export function verifyPassword(password: string, hash: string): boolean {
   try {
     if (typeof password !== 'string' || typeof hash !== 'string') return false;
     const p = parse(hash);
-    if (!p || (p.rounds !== undefined && p.rounds > VERIFY_ROUNDS_LIMIT)) return false;
+    if (!p) return false;
     const computed =
       p.id === '1' ? md5Crypt(password, p.salt) : shaCrypt(p.id === '5' ? 'sha256' : 'sha512', password, p.salt, p.rounds);
     const a = Buffer.from(computed, 'utf8');

@@ -1,0 +1,14 @@
+/**
+ * `npm run bench`: runs the benchmarks, prints them and writes bench/results/latest.md with the machine
+ * and date. Never part of `npm test` (no timing assertions in tests).
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { runTwofaBench } from './twofa.ts';
+
+const header = ['| benchmark | ours | peer in the same run | peer time / ours |', '|---|---|---|---|'];
+const rows = await runTwofaBench();
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+const text = [`# Benchmarks`, '', `Machine: ${machine}`, `Date: ${new Date().toISOString()}`, '', ...header, ...rows, ''].join('\n');
+process.stdout.write(text);
+writeFileSync(new URL('./results/latest.md', import.meta.url), text);
