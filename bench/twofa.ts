@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createGuardrails, verifySync } from 'otplib';
+import { TWOFA_DEFAULTS } from '../src/config/model.ts';
 import { base32Decode, hotp, randomSecret, timeStep } from '../src/twofa/otp.ts';
 import { TwoFactorService } from '../src/twofa/service.ts';
 import type { TwoFaSettings, TwoFaUser } from '../src/twofa/types.ts';
@@ -18,20 +19,7 @@ import { UserStore } from '../src/twofa/user-store.ts';
 import { searchSkew } from '../src/twofa/verifier.ts';
 import { ApplianceClock } from '../src/util/clock.ts';
 
-const settings: TwoFaSettings = {
-  enabled: true,
-  rejectUnconfigured: false,
-  allowReuse: false,
-  totpWindow: 3,
-  hotpWindow: 3,
-  skewAdjust: true,
-  maxSkew: 3000,
-  lockoutFailures: 5,
-  lockoutPeriod: 300,
-  emailOtp: false,
-  label: 'bench',
-  issuer: undefined,
-};
+const settings: TwoFaSettings = { ...TWOFA_DEFAULTS, enabled: true, skewAdjust: true, maxSkew: 3000, emailOtp: false, label: 'bench' };
 
 const quiet = { info() {}, error() {} };
 

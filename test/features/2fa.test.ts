@@ -10,32 +10,27 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { otpauthUrl, renderQr } from '../../src/twofa/enrolment.ts';
 import type { TwoFaUser } from '../../src/twofa/types.ts';
-import { newApp } from '../helpers/app.ts';
+import { adminSession, newApp, runLines } from '../helpers/app.ts';
 
-async function run(s: { execute(line: string): Promise<{ output: string }> }, ...lines: string[]) {
-  let out = '';
-  for (const line of lines) out += (await s.execute(line)).output;
-  return out;
-}
 
 test('2fa create user prints the secret, the URL and 5 scratch codes that show 2fa user repeats', async () => {
   const env = await newApp();
   try {
-    const s = env.app.openSession({ source: 'test', user: 'manager', userPrivilege: 15, enabled: true, location: 'test' });
-    await run(s, 'conf t', 'service 2fa', 'hostname gw1', 'end');
-    const out = await run(s, '2fa create user alice random-secret');
+    const s = adminSession(env.app);
+    await runLines(s, 'conf t', 'service 2fa', 'hostname gw1', 'end');
+    const out = await runLines(s, '2fa create user alice random-secret');
     const m = /^Created 2FA user alice \(TOTP\)\nSecret key : ([A-Z2-7]{32})\nOTP URL    : (otpauth:\/\/totp\/alice@gw1\?secret=\1)\nScratch codes \(each can be used once\):\n((?: {2}[1-9]\d{7}\n){5})$/.exec(out);
     assert.ok(m, out);
     const scratch = m[3]!.trim().split(/\s+/);
     const stored = env.app.twofa.get('alice')!;
     assert.equal(stored.secret, m[1]);
     assert.deepEqual([...stored.scratch], scratch);
-    const shown = await run(s, 'show 2fa user alice');
+    const shown = await runLines(s, 'show 2fa user alice');
     assert.match(shown, new RegExp(`Scratch codes +: ${scratch.join(' ')}\\n`));
     assert.match(shown, new RegExp(`OTP URL +: ${m[2]!.replace(/[?]/g, '\\?')}\\n`));
-    const hotp = await run(s, '2fa create user bob random-secret hotp');
+    const hotp = await runLines(s, '2fa create user bob random-secret hotp');
     assert.match(hotp, /Created 2FA user bob \(HOTP\)\n.*\nOTP URL    : otpauth:\/\/hotp\/bob@gw1\?secret=/);
-    assert.match(await run(s, 'show 2fa user bob'), /HOTP counter +: 1\n/);
+    assert.match(await runLines(s, 'show 2fa user bob'), /HOTP counter +: 1\n/);
   } finally {
     await env.close();
   }
@@ -88,21 +83,21 @@ test('terminal QR codes (utf8 and ansi) decode to the otpauth URL with a real QR
 test('show log lists 2FA decisions with their reasons and never a secret, code or scratch code', async () => {
   const env = await newApp();
   try {
-    const s = env.app.openSession({ source: 'test', user: 'manager', userPrivilege: 15, enabled: true, location: 'test' });
-    await run(s, 'conf t', 'service 2fa', 'end');
+    const s = adminSession(env.app);
+    await runLines(s, 'conf t', 'service 2fa', 'end');
     const secret = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
-    await run(s, `2fa create user alice secret ${secret}`);
+    await runLines(s, `2fa create user alice secret ${secret}`);
     const user = env.app.twofa.get('alice')!;
     const { hotp, timeStep, base32Decode } = await import('../../src/twofa/otp.ts');
     const code = hotp(base32Decode(secret)!, timeStep(env.app.clock.now()));
     assert.equal((await env.app.twofa.verify('alice', code)).ok, true);
     assert.equal((await env.app.twofa.verify('alice', code)).reason, 'reused');
     assert.equal((await env.app.twofa.verify('alice', user.scratch[0]!)).reason, 'ok-scratch');
-    const log = await run(s, 'show log');
+    const log = await runLines(s, 'show log');
     assert.match(log, /info  2fa-verify user=alice result=accept reason=ok-totp\n/);
     assert.match(log, /info  2fa-verify user=alice result=reject reason=reused\n/);
     assert.match(log, /info  2fa-verify user=alice result=accept reason=ok-scratch\n/);
-    assert.equal((await run(s, 'show log tail')).trimEnd().split('\n').length, Math.min(10, log.trimEnd().split('\n').length));
+    assert.equal((await runLines(s, 'show log tail')).trimEnd().split('\n').length, Math.min(10, log.trimEnd().split('\n').length));
     const everything = JSON.stringify(env.log.events);
     for (const secretThing of [secret, code, ...user.scratch]) assert.ok(!everything.includes(secretThing) && !log.includes(secretThing), secretThing);
   } finally {

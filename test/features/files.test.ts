@@ -4,19 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { newApp } from '../helpers/app.ts';
+import { adminSession, newApp, runLines } from '../helpers/app.ts';
 
-async function run(session: { execute(line: string): Promise<{ output: string; ok: boolean }> }, ...lines: string[]) {
-  let out = '';
-  for (const line of lines) out += (await session.execute(line)).output;
-  return out;
-}
 
 test('dir lists visible files with size and time; dot-files stay hidden', async () => {
   const env = await newApp({ files: { 'default.cfg': 'hostname a\n', 'notes.txt': 'hello\n' } });
   try {
-    const s = env.app.openSession({ source: 'test', user: 'manager', userPrivilege: 15, enabled: true, location: 'test' });
-    const out = await run(s, 'dir');
+    const s = adminSession(env.app);
+    const out = await runLines(s, 'dir');
     const rows = out.trimEnd().split('\n');
     assert.equal(rows.length, 2);
     assert.match(rows[0]!, /^ {7}11 -rw- [A-Z][a-z]{2} \d{2} \d{4} \d{2}:\d{2}:\d{2} {2}default\.cfg$/);
@@ -30,10 +25,10 @@ test('dir lists visible files with size and time; dot-files stay hidden', async 
 test('boot config-file picks the file the next boot applies; show boot and show system say so', async () => {
   const env = await newApp({ files: { 'default.cfg': 'hostname first\n', 'other.cfg': 'hostname second\n' } });
   try {
-    const s = env.app.openSession({ source: 'test', user: 'manager', userPrivilege: 15, enabled: true, location: 'test' });
-    await run(s, 'conf t', 'boot config-file flash:/other.cfg', 'end');
-    assert.match(await run(s, 'show boot'), /Current boot config: flash:\/other\.cfg \(file exists\)/);
-    assert.match(await run(s, 'show system'), /Current boot config: flash:\/other\.cfg \(file exists\)\n\nSystem Name\n first\n/);
+    const s = adminSession(env.app);
+    await runLines(s, 'conf t', 'boot config-file flash:/other.cfg', 'end');
+    assert.match(await runLines(s, 'show boot'), /Current boot config: flash:\/other\.cfg \(file exists\)/);
+    assert.match(await runLines(s, 'show system'), /Current boot config: flash:\/other\.cfg \(file exists\)\n\nSystem Name\n first\n/);
     await env.app.reboot();
     assert.equal(env.app.config.current.hostname, 'second');
   } finally {
@@ -44,7 +39,7 @@ test('boot config-file picks the file the next boot applies; show boot and show 
 test('file names cannot leave the flash directory', async () => {
   const env = await newApp();
   try {
-    const s = env.app.openSession({ source: 'test', user: 'manager', userPrivilege: 15, enabled: true, location: 'test' });
+    const s = adminSession(env.app);
     for (const bad of ['show file ../x', 'show file /etc/passwd', 'delete flash:/../x', 'show file flash:/.lock']) {
       const r = await s.execute(bad);
       assert.equal(r.ok, false, bad);
@@ -58,16 +53,16 @@ test('file names cannot leave the flash directory', async () => {
 test('sessions share one running config but keep their own mode and history', async () => {
   const env = await newApp();
   try {
-    const a = env.app.openSession({ source: 'test', user: 'manager', userPrivilege: 15, enabled: true, location: 'a' });
-    const b = env.app.openSession({ source: 'test', user: 'manager', userPrivilege: 15, enabled: true, location: 'b' });
-    await run(a, 'conf t', 'hostname shared');
+    const a = adminSession(env.app, 'a');
+    const b = adminSession(env.app, 'b');
+    await runLines(a, 'conf t', 'hostname shared');
     assert.equal(a.prompt(), 'shared(config)#');
     assert.equal(b.prompt(), 'shared#');
     assert.deepEqual(b.history, []);
-    const users = await run(b, 'show users');
+    const users = await runLines(b, 'show users');
     assert.match(users, /^ {3}vty 0 .* a\n\* {2}vty 1 .* b\n$/m);
     a.close();
-    assert.doesNotMatch(await run(b, 'show users'), / a\n/);
+    assert.doesNotMatch(await runLines(b, 'show users'), / a\n/);
   } finally {
     await env.close();
   }

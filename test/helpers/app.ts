@@ -40,3 +40,15 @@ export async function newApp(options: { files?: Record<string, string>; clock?: 
     },
   };
 }
+
+/** A privilege-15 session at `#`, as scripts and `connect` get. */
+export function adminSession(app: App, location = 'test') {
+  return app.openSession({ source: 'test', user: 'manager', userPrivilege: 15, enabled: true, location });
+}
+
+/** Runs lines in a session; returns their output joined. */
+export async function runLines(session: { execute(line: string): Promise<{ output: string }> }, ...lines: string[]): Promise<string> {
+  let out = '';
+  for (const line of lines) out += (await session.execute(line)).output;
+  return out;
+}

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { generateSync } from 'otplib';
+import { TWOFA_DEFAULTS } from '../../src/config/model.ts';
 import { base32Decode, base32Encode, hotp, timeStep } from '../../src/twofa/otp.ts';
 import { TwoFactorService, TwoFaError } from '../../src/twofa/service.ts';
 import type { TwoFaSettings } from '../../src/twofa/types.ts';
@@ -28,20 +29,8 @@ const SECRET = base32Encode(RFC_KEY); // GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
 const T = 1_700_000_010_000; // a step boundary + 10 s
 const STEP = timeStep(T);
 
-const DEFAULTS: TwoFaSettings = {
-  enabled: true,
-  rejectUnconfigured: false,
-  allowReuse: false,
-  totpWindow: 3,
-  hotpWindow: 3,
-  skewAdjust: false,
-  maxSkew: 1500,
-  lockoutFailures: 5,
-  lockoutPeriod: 300,
-  emailOtp: false,
-  label: 'awplus',
-  issuer: undefined,
-};
+/** AW+ defaults as the engine sees them (service on, label = the default hostname). */
+const DEFAULTS: TwoFaSettings = { ...TWOFA_DEFAULTS, enabled: true, emailOtp: false, label: 'awplus' };
 
 async function engine(settings: Partial<TwoFaSettings> = {}, dir?: string) {
   const flash = dir ? { dir, cleanup: () => {} } : tempFlash();
