@@ -26,6 +26,7 @@ import { AuditTrail, type Log } from './util/log.ts';
 import { twofaSettings } from './features/2fa/settings.ts';
 import { TwoFactorService } from './twofa/service.ts';
 import { UserStore } from './twofa/user-store.ts';
+import { SshService } from './transports/ssh.ts';
 
 const GRAMMAR_DIR = fileURLToPath(new URL('../grammar', import.meta.url));
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -72,6 +73,8 @@ export interface OpenSessionOptions {
   readonly enabled: boolean;
   readonly location: string;
   readonly terminalLength?: number;
+  /** False when no prompt is shown before the line (SSH exec): the `^` marker then counts from column 0. */
+  readonly echoesPrompt?: boolean;
 }
 
 /** The appliance: one per flash directory and process. */
@@ -87,6 +90,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
   private bootedAt = 0;
   private lock: FlashLock | undefined;
   private twofaService: TwoFactorService | undefined;
+  private sshService: SshService | undefined;
 
   constructor(options: BuildOptions) {
     super();
@@ -104,6 +108,10 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
       log: this.log,
       get twofa() {
         return app.twofa;
+      },
+      ssh: {
+        status: () => app.ssh.status(),
+        apply: () => app.ssh.apply(),
       },
       version: VERSION,
       bootedAt: () => app.bootedAt,
@@ -123,23 +131,41 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     return this.twofaService;
   }
 
-  /** Locks the flash directory, opens the 2FA user store and boots the startup config. */
+  /** The SSH server; exists once `start` has run. */
+  get ssh(): SshService {
+    if (!this.sshService) throw new Error('the appliance is not started');
+    return this.sshService;
+  }
+
+  /**
+   * Locks the flash directory, opens the 2FA user store, boots the startup config and starts the
+   * configured services; resolves when every one of them listens (the daemon's `ready`).
+   */
   async start(): Promise<BootReport> {
     this.lock = acquireFlashLock(this.flash);
     try {
       const store = await UserStore.open(this.flash.dir);
       this.twofaService = new TwoFactorService(store, this.clock, this.log, () => twofaSettings(this.config.current));
+      this.sshService = new SshService(this);
     } catch (e) {
       this.lock.release();
       this.lock = undefined;
       throw e;
     }
-    return this.boot();
+    const report = await this.boot();
+    await this.startServices();
+    return report;
+  }
+
+  /** Brings the network services in line with the running config (after every boot). */
+  private async startServices(): Promise<void> {
+    await this.ssh.apply();
   }
 
   /** Closes every session, flushes and closes the user store, and releases the flash. */
   async stop(): Promise<void> {
     for (const { session } of [...this.sessions.values()]) session.close();
+    await this.sshService?.stop();
     await this.twofaService?.close();
     this.twofaService = undefined;
     this.lock?.release();
@@ -184,6 +210,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
         userPrivilege: o.userPrivilege,
         enabled: o.enabled,
         terminalLength: o.terminalLength,
+        echoesPrompt: o.echoesPrompt,
         onClose: () => this.sessions.delete(id),
       },
     );
@@ -239,6 +266,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     this.emit('rebooting');
     for (const { session } of [...this.sessions.values()]) session.close();
     const report = await this.boot();
+    await this.startServices();
     this.emit('rebooted', report);
     return report;
   }

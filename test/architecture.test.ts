@@ -39,7 +39,7 @@ const ALLOWED: Record<string, string[]> = {
   twofa: ['twofa', 'util'],
   radius: ['radius', 'twofa', 'config', 'util'],
   terminal: ['terminal', 'session', 'util'],
-  transports: ['transports', 'terminal', 'session', 'app', 'cli', 'util', 'features'],
+  transports: ['transports', 'terminal', 'session', 'app', 'cli', 'config', 'util', 'features'],
   util: ['util'],
   web: ['web', 'twofa', 'util', 'config'],
   app: ['cli', 'session', 'config', 'features', 'twofa', 'radius', 'terminal', 'transports', 'util', 'web'],

@@ -58,6 +58,10 @@ export const msg = {
   twofaQrLinkWarning: '% Warning: this link sends the secret key to an external web site',
   twofaCreated: (name: string, kind: string) => `Created 2FA user ${name} (${kind})`,
 
+  // SSH [OURS]
+  sshCannotListen: (why: string) => `% Warning: the SSH server cannot listen: ${why}`,
+  sshNotAllowed: (name: string) => `% User ${name} is not in the SSH allow list`,
+
   // Output modifiers [OURS]
   badRegex: (re: string) => `% Invalid regular expression: ${re}`,
 } as const;

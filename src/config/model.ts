@@ -43,6 +43,18 @@ export const TWOFA_DEFAULTS: Readonly<TwoFaConfig> = {
   lockoutPeriod: 300,
 };
 
+/** SSH server settings (SPEC §4 SSH; awplus-spec.md §4.8 [FOUND S12]). */
+export interface SshConfig {
+  enabled: boolean;
+  port: number;
+  /** Empty: every local user may log in; else only these (`ssh server allow-users NAME`). */
+  allowUsers: string[];
+}
+
+export const SSH_DEFAULT_PORT = 22;
+/** Idle minutes before a remote session is closed (`exec-timeout`; IOS/AW+ default 10) [INFERRED]. */
+export const EXEC_TIMEOUT_DEFAULT = 10;
+
 /** The whole running configuration. */
 export interface RunningConfig {
   hostname: string;
@@ -51,6 +63,9 @@ export interface RunningConfig {
   /** `enable password 8 HASH`; undefined = none set. */
   enablePassword: string | undefined;
   twofa: TwoFaConfig;
+  ssh: SshConfig;
+  /** Idle minutes before an SSH session is closed; 0 = never. */
+  execTimeout: number;
 }
 
 /** Default hostname (awplus-spec.md §4.1 [FOUND S14]). */
@@ -66,5 +81,7 @@ export function factoryConfig(hashPassword: (plain: string) => string): RunningC
     users: new Map([[FACTORY_USER.name, { name: FACTORY_USER.name, privilege: FACTORY_USER.privilege, hash: hashPassword(FACTORY_USER.password) }]]),
     enablePassword: undefined,
     twofa: { ...TWOFA_DEFAULTS },
+    ssh: { enabled: false, port: SSH_DEFAULT_PORT, allowUsers: [] },
+    execTimeout: EXEC_TIMEOUT_DEFAULT,
   };
 }

@@ -9,16 +9,19 @@ import { render as renderTwofa } from './2fa/render.ts';
 import { handlers as base } from './base/handlers.ts';
 import { handlers as files } from './files/handlers.ts';
 import type { Handlers } from './services.ts';
+import { handlers as ssh } from './ssh/handlers.ts';
+import { render as renderSsh } from './ssh/render.ts';
 import { handlers as system } from './system/handlers.ts';
 import { render as renderSystem } from './system/render.ts';
 import { handlers as users } from './users/handlers.ts';
 import { render as renderUsers } from './users/render.ts';
 
-export const handlers: Handlers = { ...base, ...system, ...users, ...files, ...twofa };
+export const handlers: Handlers = { ...base, ...system, ...users, ...files, ...twofa, ...ssh };
 
 /** Running-config sections in the order AW+ prints them. */
 export const sections: readonly Section<RunningConfig>[] = [
   { name: 'system', render: renderSystem },
   { name: 'users', render: renderUsers },
+  { name: 'ssh', render: renderSsh },
   { name: '2fa', render: renderTwofa },
 ];

@@ -25,6 +25,23 @@ export interface BootSettings {
   configFile: string;
 }
 
+/** What `show ssh server` reports. */
+export interface SshStatus {
+  readonly listening: boolean;
+  readonly port: number | undefined;
+  /** Why the configured port could not be bound. */
+  readonly error: string | undefined;
+  readonly sessions: number;
+  readonly hostKeys: readonly { type: string; fingerprint: string }[];
+}
+
+/** The SSH server as handlers drive it. */
+export interface SshControl {
+  status(): SshStatus;
+  /** Makes the listener follow the running config; resolves to an error text if it cannot bind. */
+  apply(): Promise<string | undefined>;
+}
+
 /** The appliance as handlers see it. */
 export interface Services {
   readonly config: ConfigStore<RunningConfig>;
@@ -34,6 +51,7 @@ export interface Services {
   readonly log: AuditTrail;
   /** The 2FA engine facade (users live in its store, not in the config). */
   readonly twofa: TwoFactorService;
+  readonly ssh: SshControl;
   /** Emulated software version. */
   readonly version: string;
   /** Appliance-clock time of the last boot. */

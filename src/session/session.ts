@@ -34,6 +34,8 @@ export interface SessionOptions {
   readonly enabled: boolean;
   /** Lines per page (0 = no paging); AW+ pages interactive terminals only. */
   readonly terminalLength?: number;
+  /** Whether the driver shows the prompt before the line (not for boot files or SSH exec): the `^` counts it. */
+  readonly echoesPrompt?: boolean;
   readonly onClose?: () => void;
 }
 
@@ -175,7 +177,7 @@ export class Session<S> implements InteractiveSession, SessionControl {
       if (this.historyLines.length > HISTORY_MAX) this.historyLines.shift();
     }
     this.buffer = [];
-    this.current = { line, promptWidth: this.source === 'file' ? 0 : this.prompt().length };
+    this.current = { line, promptWidth: this.options.echoesPrompt === false || this.source === 'file' ? 0 : this.prompt().length };
     let ok: boolean;
     try {
       ok = await this.run(line, this.current.promptWidth, this.mode === EXEC);

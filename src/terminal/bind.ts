@@ -13,8 +13,20 @@ export async function runInteractive(editor: LineEditor, session: InteractiveSes
       return editor.question(question, { secret });
     },
   });
-  // A session ended from outside (reboot) must not leave the user at a dead prompt.
-  void session.closed.then(() => editor.abort());
+  // A session ended from outside (reboot) must not leave the user at a dead prompt. Once this loop
+  // is over the editor may be reading for someone else (the console's next login): leave it alone.
+  let running = true;
+  void session.closed.then(() => {
+    if (running) editor.abort();
+  });
+  try {
+    return await loop(editor, session);
+  } finally {
+    running = false;
+  }
+}
+
+async function loop(editor: LineEditor, session: InteractiveSession): Promise<'closed' | 'eof'> {
   for (;;) {
     const input = await editor.readCommand(session.prompt(), {
       help: (line) => session.help(line),

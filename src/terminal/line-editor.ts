@@ -37,7 +37,11 @@ interface ReadlineInternals {
   line: string;
   cursor: number;
   prevRows: number;
+  historyIndex: number;
 }
+
+/** Keys typed ahead while a command runs are kept up to this many (a paste, not a flood). */
+const MAX_QUEUED = 4096;
 
 /** The output readline draws on: converts line ends and carries the window size readline wraps to. */
 class TerminalOutput extends Writable {
@@ -75,9 +79,16 @@ export class LineEditor {
   /** Keys typed while no input was being read (type-ahead), replayed at the next read. */
   private readonly queued: { s: string | undefined; key: Key }[] = [];
   private ended = false;
+  /** The last key was CR: a following LF is the second half of a CRLF line end and is dropped. */
+  private afterReturn = false;
   /** The input stream ended; keys typed ahead are still replayed before reads see EOF. */
   private inputEnded = false;
-  private readonly onKeypress = (s: string | undefined, key: Key | undefined) => this.key(s, key ?? { sequence: s ?? '' });
+  private readonly onKeypress = (s: string | undefined, key: Key | undefined) => {
+    const k = key ?? { sequence: s ?? '' };
+    const crlf = k.name === 'enter' && this.afterReturn;
+    this.afterReturn = k.name === 'return';
+    if (!crlf) this.key(s, k);
+  };
   private readonly onEnd = () => {
     this.inputEnded = true;
     if (this.queued.length === 0) this.end();
@@ -85,7 +96,7 @@ export class LineEditor {
 
   constructor(private readonly streams: TerminalStreams) {
     this.out = new TerminalOutput(streams.output, streams.columns || 80, streams.rows || 24);
-    this.rl = createInterface({ input: new PassThrough(), output: this.out, terminal: true, historySize: 50, removeHistoryDuplicates: true, tabSize: 8 });
+    this.rl = createInterface({ input: new PassThrough(), output: this.out, terminal: true, historySize: 50, removeHistoryDuplicates: false, tabSize: 8 });
     this.rl.on('line', (line) => {
       if (this.mode.kind !== 'command') return;
       const { done } = this.mode;
@@ -131,9 +142,10 @@ export class LineEditor {
   async page(text: string, linesPerPage: number): Promise<void> {
     const lines = text.split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
-    if (linesPerPage <= 1 || lines.length < linesPerPage) return this.write(text);
+    if (linesPerPage <= 0 || lines.length < linesPerPage) return this.write(text);
+    const pageLines = Math.max(1, linesPerPage - 1);
     let i = 0;
-    let budget = linesPerPage - 1;
+    let budget = pageLines;
     while (i < lines.length) {
       this.write(lines.slice(i, i + budget).join('\n') + '\n');
       i += budget;
@@ -145,15 +157,19 @@ export class LineEditor {
       });
       this.write(`\r${' '.repeat(MORE.length)}\r`);
       if (key === 'quit') break;
-      budget = key === 'page' ? linesPerPage - 1 : 1;
+      budget = key === 'page' ? pageLines : 1;
     }
   }
 
-  /** New window size: readline re-wraps on 'resize' (SSH window-change, console SIGWINCH). */
+  /**
+   * New window size (SSH window-change, console SIGWINCH). readline redraws its prompt and line on
+   * 'resize', so it only gets one while a command line is being edited; otherwise the next
+   * `readCommand` draws with the new width anyway.
+   */
   setSize(columns: number, rows: number): void {
     this.out.columns = columns || 80;
     this.out.rows = rows || 24;
-    this.out.emit('resize');
+    if (this.mode.kind === 'command') this.out.emit('resize');
   }
 
   /** Abandons a pending read (the session ended underneath it): it resolves as EOF, input stays open. */
@@ -175,6 +191,8 @@ export class LineEditor {
     this.streams.input.off('close', this.onEnd);
     this.end();
     this.rl.close();
+    // We made the input flow; a console's stdin must not keep the process alive after us.
+    this.streams.input.pause();
   }
 
   private end(): void {
@@ -196,7 +214,10 @@ export class LineEditor {
 
   private key(s: string | undefined, key: Key): void {
     const mode = this.mode;
-    if (mode.kind === 'idle') return void this.queued.push({ s, key });
+    if (mode.kind === 'idle') {
+      if (this.queued.length < MAX_QUEUED) this.queued.push({ s, key });
+      return;
+    }
     if (mode.kind === 'more') return this.moreKey(mode, s, key);
     if (mode.kind === 'question') return this.questionKey(mode, s, key);
     this.commandKey(mode, s, key);
@@ -239,21 +260,25 @@ export class LineEditor {
     const line = this.internals.line;
     if (s === '?') {
       // Immediate help: AW+ shows candidates without Enter and keeps the typed line (SPEC §3).
+      this.toEnd();
       this.setLine(line);
       this.write(`?\n${mode.hooks.help(line)}`);
       this.redraw();
     } else if (key.name === 'tab') {
       const r = mode.hooks.complete(line);
+      if (r.candidates.length > 0) this.toEnd();
       if (r.candidates.length > 0) this.write(`\n${this.columnsOf(r.candidates)}\n`);
       this.setLine(r.line);
       if (r.candidates.length > 0) this.redraw();
       else this.refresh();
     } else if (key.ctrl && key.name === 'z') {
+      this.toEnd();
       this.write('^Z\n');
       this.setLine('');
       this.mode = { kind: 'idle' };
       mode.done({ kind: 'ctrl-z' });
     } else if (key.ctrl && key.name === 'c') {
+      this.toEnd();
       this.write('^C\n');
       this.setLine('');
       this.redraw();
@@ -278,9 +303,17 @@ export class LineEditor {
     return this.rl as unknown as ReadlineInternals;
   }
 
+  /** Replaces the edit line (cursor at its end); a new or discarded line also ends history browsing. */
   private setLine(line: string): void {
-    this.internals.line = line;
-    this.internals.cursor = line.length;
+    const rl = this.internals;
+    if (line === '') rl.historyIndex = -1;
+    rl.line = line;
+    rl.cursor = line.length;
+  }
+
+  /** Moves the terminal cursor to the end of the edit line (before echoing `?`, `^C`, a listing). */
+  private toEnd(): void {
+    if (this.internals.cursor < this.internals.line.length) this.rl.write(undefined, { ctrl: true, name: 'e' });
   }
 
   /** Draws prompt + line on a fresh row (after help or a listing). */

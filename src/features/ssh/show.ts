@@ -1,0 +1,17 @@
+/** `show ssh server` (layout [OURS], AW+-style aligned fields). */
+import type { RunningConfig } from '../../config/model.ts';
+import type { SshStatus } from '../services.ts';
+
+export function formatSshServer(cfg: Readonly<RunningConfig>, s: SshStatus): string[] {
+  const rows: [string, string][] = [
+    ['SSH server', cfg.ssh.enabled ? 'Enabled' : 'Disabled'],
+    ['Port', String(cfg.ssh.port)],
+    ['Listening', s.listening ? `Yes (port ${s.port})` : s.error ? `No (${s.error})` : 'No'],
+    ['Allowed users', cfg.ssh.allowUsers.length ? cfg.ssh.allowUsers.join(', ') : '(all local users)'],
+    ['Idle timeout', cfg.execTimeout === 0 ? 'Never' : `${cfg.execTimeout} minutes`],
+    ['Sessions', String(s.sessions)],
+    ...s.hostKeys.map((k): [string, string] => ['Host key', `${k.type} ${k.fingerprint}`]),
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return ['Secure Shell Server', '-'.repeat(60), ...rows.map(([k, v]) => `  ${k.padEnd(width)} : ${v}`)];
+}
