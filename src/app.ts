@@ -4,6 +4,7 @@
  * never listens by itself: transports (console, control socket, later SSH and RADIUS) attach to it.
  */
 import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadGrammar } from './cli/grammar/load.ts';
@@ -27,6 +28,12 @@ import { twofaSettings } from './features/2fa/settings.ts';
 import { TwoFactorService } from './twofa/service.ts';
 import { UserStore } from './twofa/user-store.ts';
 import { SshService } from './transports/ssh.ts';
+import { radiusSettings } from './features/radius-server/settings.ts';
+import { ChallengeStore } from './radius/challenges.ts';
+import { FirstFactor } from './radius/first-factor.ts';
+import { RadiusServer } from './radius/server.ts';
+import { RadiusUdp } from './radius/udp.ts';
+import { UpstreamClient } from './radius/upstream-client.ts';
 
 const GRAMMAR_DIR = fileURLToPath(new URL('../grammar', import.meta.url));
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -91,6 +98,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
   private lock: FlashLock | undefined;
   private twofaService: TwoFactorService | undefined;
   private sshService: SshService | undefined;
+  private radiusParts: { server: RadiusServer; udp: RadiusUdp; upstream: UpstreamClient } | undefined;
 
   constructor(options: BuildOptions) {
     super();
@@ -112,6 +120,16 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
       ssh: {
         status: () => app.ssh.status(),
         apply: () => app.ssh.apply(),
+      },
+      radius: {
+        apply: () => app.applyRadius(),
+        status: () => app.radius.udp.status(),
+        server: () => app.radius.server.stats,
+        upstream: () => app.radius.upstream.counters,
+        clear: () => {
+          app.radius.server.stats.clear();
+          app.radius.upstream.counters.clear();
+        },
       },
       version: VERSION,
       bootedAt: () => app.bootedAt,
@@ -147,6 +165,19 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
       const store = await UserStore.open(this.flash.dir);
       this.twofaService = new TwoFactorService(store, this.clock, this.log, () => twofaSettings(this.config.current));
       this.sshService = new SshService(this);
+      const settings = () => radiusSettings(this.config.current);
+      const upstream = new UpstreamClient(() => performance.now());
+      const server = new RadiusServer(
+        {
+          settings,
+          twofa: this.twofaService,
+          firstFactor: new FirstFactor(settings, upstream),
+          challenges: new ChallengeStore(),
+          now: () => this.clock.now(),
+        },
+        this.log,
+      );
+      this.radiusParts = { server, udp: new RadiusUdp(server, this.log), upstream };
     } catch (e) {
       this.lock.release();
       this.lock = undefined;
@@ -157,15 +188,29 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     return report;
   }
 
+  /** The RADIUS engine; exists once `start` has run. */
+  get radius(): { server: RadiusServer; udp: RadiusUdp; upstream: UpstreamClient } {
+    if (!this.radiusParts) throw new Error('the appliance is not started');
+    return this.radiusParts;
+  }
+
+  /** Binds or closes the local RADIUS server's socket as the running config says. */
+  applyRadius(): Promise<string | undefined> {
+    const l = this.config.current.radius.local;
+    return this.radius.udp.apply(l.enabled ? l.authPort : undefined);
+  }
+
   /** Brings the network services in line with the running config (after every boot). */
   private async startServices(): Promise<void> {
     await this.ssh.apply();
+    await this.applyRadius();
   }
 
   /** Closes every session, flushes and closes the user store, and releases the flash. */
   async stop(): Promise<void> {
     for (const { session } of [...this.sessions.values()]) session.close();
     await this.sshService?.stop();
+    await this.radiusParts?.udp.stop();
     await this.twofaService?.close();
     this.twofaService = undefined;
     this.lock?.release();

@@ -62,6 +62,13 @@ export const msg = {
   sshCannotListen: (why: string) => `% Warning: the SSH server cannot listen: ${why}`,
   sshNotAllowed: (name: string) => `% User ${name} is not in the SSH allow list`,
 
+  // RADIUS and AAA [OURS]
+  radiusCannotListen: (why: string) => `% Warning: the local RADIUS server cannot listen: ${why}`,
+  radiusNoSuchHost: (address: string, port: number) => `% RADIUS server ${address} auth-port ${port} is not configured`,
+  radiusNoSuchGroup: (name: string) => `% RADIUS server group ${name} does not exist`,
+  radiusNoSuchNas: (address: string) => `% NAS ${address} is not configured`,
+  ldapUnsupported: '% LDAP servers are not supported yet',
+
   // Output modifiers [OURS]
   badRegex: (re: string) => `% Invalid regular expression: ${re}`,
 } as const;

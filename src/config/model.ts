@@ -55,6 +55,48 @@ export const SSH_DEFAULT_PORT = 22;
 /** Idle minutes before a remote session is closed (`exec-timeout`; IOS/AW+ default 10) [INFERRED]. */
 export const EXEC_TIMEOUT_DEFAULT = 10;
 
+/** `radius-server host ADDR [auth-port N] key KEY`. */
+export interface RadiusHostConfig {
+  address: string;
+  authPort: number;
+  key: string;
+}
+
+/** A NAS of the local RADIUS server (`nas ADDR key KEY [2fa [only]] [require-message-authenticator]`). */
+export interface NasConfig {
+  address: string;
+  key: string;
+  twofa: 'off' | 'on' | 'only';
+  requireMessageAuthenticator: boolean;
+}
+
+/** RADIUS client and server settings (SPEC §4 AAA and RADIUS). */
+export interface RadiusConfig {
+  hosts: RadiusHostConfig[];
+  timeout: number;
+  retransmit: number;
+  deadtime: number;
+  /** `aaa group server radius NAME` → its `server ADDR [auth-port N]` entries, in order. */
+  groups: Map<string, { address: string; authPort: number }[]>;
+  local: {
+    /** `radius-server local` was entered (the block is shown even when empty). */
+    configured: boolean;
+    enabled: boolean;
+    authPort: number;
+    nas: NasConfig[];
+    /** name → crypt(3) hash */
+    users: Map<string, string>;
+  };
+}
+
+/** IOS/AW+-style defaults [INFERRED]: timeout 5 s, 3 retransmits, no deadtime, port 1812 (awplus-spec.md §6.1 [FOUND S7]). */
+export const RADIUS_DEFAULTS = { timeout: 5, retransmit: 3, deadtime: 0, authPort: 1812 } as const;
+
+/** `aaa authentication openvpn default group {radius|ldap|NAME} [2fa] [2fa-in-password]`. */
+export interface AaaConfig {
+  openvpn: { group: string; twofa: boolean; inPassword: boolean } | undefined;
+}
+
 /** The whole running configuration. */
 export interface RunningConfig {
   hostname: string;
@@ -66,6 +108,8 @@ export interface RunningConfig {
   ssh: SshConfig;
   /** Idle minutes before an SSH session is closed; 0 = never. */
   execTimeout: number;
+  radius: RadiusConfig;
+  aaa: AaaConfig;
 }
 
 /** Default hostname (awplus-spec.md §4.1 [FOUND S14]). */
@@ -83,5 +127,14 @@ export function factoryConfig(hashPassword: (plain: string) => string): RunningC
     twofa: { ...TWOFA_DEFAULTS },
     ssh: { enabled: false, port: SSH_DEFAULT_PORT, allowUsers: [] },
     execTimeout: EXEC_TIMEOUT_DEFAULT,
+    radius: {
+      hosts: [],
+      timeout: RADIUS_DEFAULTS.timeout,
+      retransmit: RADIUS_DEFAULTS.retransmit,
+      deadtime: RADIUS_DEFAULTS.deadtime,
+      groups: new Map(),
+      local: { configured: false, enabled: false, authPort: RADIUS_DEFAULTS.authPort, nas: [], users: new Map() },
+    },
+    aaa: { openvpn: undefined },
   };
 }

@@ -6,7 +6,13 @@ import type { RunningConfig } from '../config/model.ts';
 import type { Section } from '../config/render.ts';
 import { handlers as twofa } from './2fa/handlers.ts';
 import { render as renderTwofa } from './2fa/render.ts';
+import { handlers as aaa } from './aaa/handlers.ts';
+import { render as renderAaa } from './aaa/render.ts';
 import { handlers as base } from './base/handlers.ts';
+import { handlers as radiusClient } from './radius-client/handlers.ts';
+import { render as renderRadiusClient } from './radius-client/render.ts';
+import { handlers as radiusServer } from './radius-server/handlers.ts';
+import { render as renderRadiusServer } from './radius-server/render.ts';
 import { handlers as files } from './files/handlers.ts';
 import type { Handlers } from './services.ts';
 import { handlers as ssh } from './ssh/handlers.ts';
@@ -16,7 +22,7 @@ import { render as renderSystem } from './system/render.ts';
 import { handlers as users } from './users/handlers.ts';
 import { render as renderUsers } from './users/render.ts';
 
-export const handlers: Handlers = { ...base, ...system, ...users, ...files, ...twofa, ...ssh };
+export const handlers: Handlers = { ...base, ...system, ...users, ...files, ...twofa, ...ssh, ...radiusClient, ...radiusServer, ...aaa };
 
 /** Running-config sections in the order AW+ prints them. */
 export const sections: readonly Section<RunningConfig>[] = [
@@ -24,4 +30,6 @@ export const sections: readonly Section<RunningConfig>[] = [
   { name: 'users', render: renderUsers },
   { name: 'ssh', render: renderSsh },
   { name: '2fa', render: renderTwofa },
+  { name: 'radius', render: (cfg) => [...renderRadiusClient(cfg), ...renderRadiusServer(cfg)] },
+  { name: 'aaa', render: renderAaa },
 ];

@@ -42,6 +42,33 @@ export interface SshControl {
   apply(): Promise<string | undefined>;
 }
 
+/** Counters of one upstream RADIUS server. */
+export interface UpstreamCounters {
+  readonly requests: number;
+  readonly accepts: number;
+  readonly rejects: number;
+  readonly timeouts: number;
+  readonly badReplies: number;
+}
+
+/** The RADIUS engine as handlers see it. */
+export interface RadiusControl {
+  /** Binds or closes the local server's socket to follow the running config; an error text if it cannot bind. */
+  apply(): Promise<string | undefined>;
+  status(): { listening: boolean; port: number | undefined; error: string | undefined };
+  server(): {
+    requests: number;
+    accepts: number;
+    rejects: number;
+    challenges: number;
+    duplicates: number;
+    drops: ReadonlyMap<string, number>;
+    reasons: ReadonlyMap<string, number>;
+  };
+  upstream(): ReadonlyMap<string, UpstreamCounters>;
+  clear(): void;
+}
+
 /** The appliance as handlers see it. */
 export interface Services {
   readonly config: ConfigStore<RunningConfig>;
@@ -52,6 +79,7 @@ export interface Services {
   /** The 2FA engine facade (users live in its store, not in the config). */
   readonly twofa: TwoFactorService;
   readonly ssh: SshControl;
+  readonly radius: RadiusControl;
   /** Emulated software version. */
   readonly version: string;
   /** Appliance-clock time of the last boot. */

@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../util/clock.ts';
 import type { Log } from '../util/log.ts';
-import { base32Decode, randomScratchCodes, randomSecret } from './otp.ts';
+import { base32Decode, randomScratchCodes, randomSecret, sameCode } from './otp.ts';
 import type { TwoFaSettings, TwoFaUser } from './types.ts';
 import type { UserStore } from './user-store.ts';
 import { verifyCode, type VerifyReason } from './verifier.ts';
@@ -34,8 +34,8 @@ export interface VerifyResult {
   readonly reason: VerifyReason | 'no-user' | 'skip-2fa';
 }
 
-/** SPEC §5 policy for a login: what the second factor must be. */
-export type Policy = 'code' | 'skip' | 'email' | 'reject' | 'first-factor';
+/** SPEC §5 policy for a login: what the second factor must be (e-mail OTP comes with issue #6). */
+export type Policy = 'code' | 'skip' | 'reject' | 'first-factor';
 
 /** Counters shown by `show 2fa`. */
 export interface TwoFaCounters {
@@ -162,6 +162,15 @@ export class TwoFactorService {
     if (u?.kind === 'skip') return 'skip';
     if (u) return 'code';
     return this.settings().rejectUnconfigured ? 'reject' : 'first-factor';
+  }
+
+  /**
+   * Whether `code` is one of the user's unused scratch codes, without using it: tells `<password><8 digits>`
+   * from `<password + 2 characters><6 digits>` (libpam forward_pass tries both; this avoids a failed try).
+   */
+  hasScratchCode(name: string, code: string): boolean {
+    const u = this.store.get(name);
+    return u !== undefined && u.scratch.some((c) => sameCode(c, code));
   }
 
   /**

@@ -195,10 +195,12 @@ export function compileGrammar(raw: RawGrammar, validators: Record<string, Valid
   const handlers = new Set<string>();
   const fileHelp = collectFileHelp(raw);
   for (const def of raw.definitions) {
-    const mode = modes.get(def.mode);
-    if (!mode) throw new GrammarError(def.origin, `unknown mode "${def.mode}"`);
     handlers.add(def.handler);
-    for (const path of expand(def.elements)) insert(mode.root, path, def, raw, fileHelp, types, validators);
+    for (const id of def.modes) {
+      const mode = modes.get(id);
+      if (!mode) throw new GrammarError(def.origin, `unknown mode "${id}"`);
+      for (const path of expand(def.elements)) insert(mode.root, path, def, raw, fileHelp, types, validators);
+    }
   }
   return { modes, handlers };
 }

@@ -19,7 +19,8 @@ export interface Origin {
 /** A command definition line with its help lines. */
 export interface Definition {
   readonly origin: Origin;
-  readonly mode: string;
+  /** The modes it is installed in (`@mode config,radius-local`: the same command in several modes). */
+  readonly modes: readonly string[];
   readonly privilege: number;
   readonly hidden: boolean;
   readonly handler: string;
@@ -152,7 +153,7 @@ export function parseGrammarFile(file: string, text: string, into: RawGrammar): 
     const elements = parseElements(tokenize(syntax, origin), origin);
     into.definitions.push({
       origin,
-      mode,
+      modes: mode.split(','),
       privilege: attrs.has('privilege') ? Number(attrs.get('privilege')) : privilege,
       hidden: attrs.has('hidden'),
       handler: m[1]!,

@@ -1,0 +1,40 @@
+/**
+ * Access-Challenge state (RFC 2865 §5.24): the State is 16 random octets, bound to the user and the
+ * NAS, single use and short-lived. The first-factor password waits here, in memory only, until the
+ * code arrives, because the second factor is checked first (AW+ 基本仕様).
+ */
+import { randomBytes } from 'node:crypto';
+
+/** How long a user has to answer a challenge. */
+export const CHALLENGE_TTL_MS = 120_000;
+const MAX_PENDING = 10_000;
+
+export interface Pending {
+  readonly user: string;
+  readonly nas: string;
+  readonly password: Buffer;
+  readonly expires: number;
+}
+
+export class ChallengeStore {
+  private readonly pending = new Map<string, Pending>();
+
+  /** Opens a challenge; returns its State. */
+  open(user: string, nas: string, password: Buffer, now: number): Buffer {
+    if (this.pending.size >= MAX_PENDING) {
+      for (const [k, p] of this.pending) if (p.expires <= now || this.pending.size >= MAX_PENDING) this.pending.delete(k);
+    }
+    const state = randomBytes(16);
+    this.pending.set(state.toString('hex'), { user, nas, password, expires: now + CHALLENGE_TTL_MS });
+    return state;
+  }
+
+  /** Takes (and forgets) the challenge a State names, if it is live and belongs to this user and NAS. */
+  take(state: Buffer, user: string, nas: string, now: number): Pending | undefined {
+    const key = state.toString('hex');
+    const p = this.pending.get(key);
+    if (!p) return undefined;
+    this.pending.delete(key);
+    return p.expires > now && p.user === user && p.nas === nas ? p : undefined;
+  }
+}

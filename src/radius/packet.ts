@@ -1,0 +1,103 @@
+/**
+ * RADIUS packet framing (RFC 2865 §3, §5): code, identifier, length, authenticator, attributes as raw
+ * type/value pairs. Parsing validates the framing strictly (length 20..4096, every attribute inside
+ * the packet, no zero-length attribute) so a malformed packet is dropped before anything reads it.
+ */
+
+/** Packet codes we send or accept (RFC 2865 §3, RFC 2866 §4). */
+export const Code = {
+  AccessRequest: 1,
+  AccessAccept: 2,
+  AccessReject: 3,
+  AccountingRequest: 4,
+  AccountingResponse: 5,
+  AccessChallenge: 11,
+  StatusServer: 12,
+} as const;
+
+/** Attribute types used here (RFC 2865 §5, RFC 2869 §5.14, RFC 3579 §3.2). */
+export const Attr = {
+  UserName: 1,
+  UserPassword: 2,
+  ChapPassword: 3,
+  NasIpAddress: 4,
+  ReplyMessage: 18,
+  State: 24,
+  Class: 25,
+  SessionTimeout: 27,
+  CallingStationId: 31,
+  NasIdentifier: 32,
+  ProxyState: 33,
+  EapMessage: 79,
+  MessageAuthenticator: 80,
+} as const;
+
+/** One attribute: its type and raw value. */
+export interface Attribute {
+  readonly type: number;
+  readonly value: Buffer;
+}
+
+/** A parsed packet; `raw` is the exact bytes received (for Message-Authenticator checks). */
+export interface Packet {
+  readonly code: number;
+  readonly identifier: number;
+  readonly authenticator: Buffer;
+  readonly attributes: readonly Attribute[];
+  readonly raw: Buffer;
+}
+
+/** Why a packet was not parsed. */
+export class MalformedPacket extends Error {
+  constructor(why: string) {
+    super(why);
+    this.name = 'MalformedPacket';
+  }
+}
+
+/** Parses a datagram; throws MalformedPacket on any framing error (RFC 2865 §3: silently discard). */
+export function parsePacket(buf: Buffer): Packet {
+  if (buf.length < 20) throw new MalformedPacket('shorter than a header');
+  const length = buf.readUInt16BE(2);
+  // RFC 2865 §3: octets beyond Length are padding and ignored; fewer than Length is malformed.
+  if (length < 20 || length > 4096 || length > buf.length) throw new MalformedPacket('bad length');
+  const attributes: Attribute[] = [];
+  let pos = 20;
+  while (pos < length) {
+    if (pos + 2 > length) throw new MalformedPacket('truncated attribute header');
+    const type = buf[pos]!;
+    const len = buf[pos + 1]!;
+    if (len < 2 || pos + len > length) throw new MalformedPacket(`bad length of attribute ${type}`);
+    attributes.push({ type, value: Buffer.from(buf.subarray(pos + 2, pos + len)) });
+    pos += len;
+  }
+  return { code: buf[0]!, identifier: buf[1]!, authenticator: Buffer.from(buf.subarray(4, 20)), attributes, raw: Buffer.from(buf.subarray(0, length)) };
+}
+
+/** Builds a packet from its parts (the authenticator is written as given). */
+export function encodePacket(code: number, identifier: number, authenticator: Buffer, attributes: readonly Attribute[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const a of attributes) {
+    if (a.value.length > 253) throw new Error(`attribute ${a.type} longer than 253 octets`);
+    parts.push(Buffer.from([a.type, a.value.length + 2]), a.value);
+  }
+  const body = Buffer.concat(parts);
+  const length = 20 + body.length;
+  if (length > 4096) throw new Error('packet longer than 4096 octets');
+  const head = Buffer.alloc(20);
+  head[0] = code;
+  head[1] = identifier;
+  head.writeUInt16BE(length, 2);
+  authenticator.copy(head, 4);
+  return Buffer.concat([head, body]);
+}
+
+/** The first value of an attribute type. */
+export function attr(p: { attributes: readonly Attribute[] }, type: number): Buffer | undefined {
+  return p.attributes.find((a) => a.type === type)?.value;
+}
+
+/** A string attribute (UTF-8). */
+export function text(value: string): Buffer {
+  return Buffer.from(value, 'utf8');
+}

@@ -1,0 +1,34 @@
+/**
+ * A FreeRADIUS process for the tests (the upstream first factor), on a high loopback port, with its
+ * own config directory made from fixtures/freeradius. Stopped by the test.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Watched } from './process.ts';
+
+const FIXTURES = new URL('../../fixtures/freeradius/', import.meta.url).pathname;
+
+export async function startFreeradius(port: number): Promise<{ stop: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'awplus-fr-'));
+  mkdirSync(join(dir, 'run'));
+  mkdirSync(join(dir, 'log'));
+  writeFileSync(join(dir, 'radiusd.conf'), readFileSync(join(FIXTURES, 'radiusd.conf'), 'utf8').replaceAll('@DIR@', dir).replaceAll('@PORT@', String(port)));
+  writeFileSync(join(dir, 'users'), readFileSync(join(FIXTURES, 'users'), 'utf8'));
+  const child = spawn('freeradius', ['-X', '-d', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const w = new Watched(child);
+  try {
+    await w.waitFor(/Ready to process requests/, 20000);
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
+  return {
+    async stop() {
+      child.kill('SIGTERM');
+      await w.exited();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
