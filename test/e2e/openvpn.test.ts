@@ -1,0 +1,117 @@
+/**
+ * One login through a real OpenVPN server and its RADIUS plugin (issue #4; real-peers.md §3): an
+ * OpenVPN client with `static-challenge` sends SCRV1:base64(password):base64(code); the server's
+ * radiusplugin asks our local RADIUS server, which checks the code, then the password. FreeRADIUS
+ * answers only the plugin's accounting (our server does no accounting). Needs root and /dev/net/tun
+ * for the OpenVPN server's tun device (CI runs as root).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { base32Decode, hotp, timeStep } from '../../src/twofa/otp.ts';
+import { ApplianceClock } from '../../src/util/clock.ts';
+import { adminSession, newApp, runLines } from '../helpers/app.ts';
+import { startFreeradius } from '../helpers/freeradius.ts';
+import { Watched } from '../helpers/process.ts';
+
+const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
+// radiusplugin truncates 5-digit ports to 4 digits (real-peers.md §3.4): stay below 10000.
+const AUTH_PORT = 8000 + (process.pid % 900);
+const ACCT_PORT = AUTH_PORT + 1000;
+const FR_AUTH_PORT = 20000 + (process.pid % 5000) + 50;
+const VPN_PORT = 30000 + (process.pid % 5000);
+
+function pki(dir: string): void {
+  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  run('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=test-ca');
+  run('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=server');
+  writeFileSync(join(dir, 'server.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyAgreement\nextendedKeyUsage=serverAuth\n');
+  run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext');
+}
+
+/** Runs the OpenVPN client on a pty (static-challenge reads the code from a tty) and types the code. */
+async function connect(dir: string, code: string): Promise<string> {
+  const child = spawn('script', ['-qec', `openvpn --config ${join(dir, 'client.conf')}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const w = new Watched(child);
+  child.stdin.write(`${code}\n`);
+  try {
+    await w.waitFor(/Initialization Sequence Completed|AUTH_FAILED|Exiting due to fatal error|SIGTERM/, 30000);
+  } finally {
+    child.kill('SIGTERM');
+    await w.exited(5000);
+  }
+  return w.out;
+}
+
+test('OpenVPN client → OpenVPN server + radiusplugin → our RADIUS server with 2FA', async (t) => {
+  if (process.getuid?.() !== 0 || !existsSync('/dev/net/tun')) {
+    t.skip('the OpenVPN server needs root and /dev/net/tun');
+    return;
+  }
+  const env = await newApp({ clock: new ApplianceClock() });
+  const dir = join(env.dir, 'ovpn');
+  mkdirSync(join(dir, 'tmp'), { recursive: true });
+  const fr = await startFreeradius(FR_AUTH_PORT, ACCT_PORT);
+  let server: Watched | undefined;
+  try {
+    const s = adminSession(env.app);
+    await runLines(
+      s,
+      'conf t',
+      'service 2fa',
+      'radius-server local',
+      `server auth-port ${AUTH_PORT}`,
+      // radiusplugin sends no Message-Authenticator, so this NAS entry cannot require one.
+      'nas 127.0.0.1 key upstreamsecret 2fa',
+      'user alice password alicepw',
+      'server enable',
+      'end',
+      `2fa create user alice secret ${SECRET}`,
+    );
+    pki(dir);
+    writeFileSync(
+      join(dir, 'radiusplugin.cnf'),
+      `NAS-Identifier=OpenVpn\nService-Type=5\nFramed-Protocol=1\nNAS-Port-Type=5\nNAS-IP-Address=127.0.0.1\nOpenVPNConfig=${join(dir, 'server.conf')}\nsubnet=255.255.255.0\noverwriteccfiles=true\nuseauthcontrolfile=false\nserver\n{\n\tacctport=${ACCT_PORT}\n\tauthport=${AUTH_PORT}\n\tname=127.0.0.1\n\tretry=1\n\twait=5\n\tsharedsecret=upstreamsecret\n}\n`,
+    );
+    const dev = `ovpnaw${process.pid % 1000}`;
+    writeFileSync(
+      join(dir, 'server.conf'),
+      [
+        'mode server', 'tls-server', 'proto udp4', 'local 127.0.0.1', `port ${VPN_PORT}`, `dev ${dev}`, 'dev-type tun', 'disable-dco',
+        'ifconfig-noexec', 'route-noexec', 'topology subnet', 'ifconfig 10.251.0.1 255.255.255.0', 'ifconfig-pool 10.251.0.2 10.251.0.200 255.255.255.0',
+        `ca ${dir}/ca.crt`, `cert ${dir}/server.crt`, `key ${dir}/server.key`, 'dh none', 'verify-client-cert none', 'username-as-common-name',
+        `status ${dir}/status.log 1`, `client-config-dir ${dir}/ccd`, `plugin /usr/lib/openvpn/radiusplugin.so ${dir}/radiusplugin.cnf`,
+        `tmp-dir ${dir}/tmp`, 'keepalive 10 60', 'verb 3',
+      ].join('\n') + '\n',
+    );
+    mkdirSync(join(dir, 'ccd'));
+    writeFileSync(join(dir, 'creds.txt'), 'alice\nalicepw\n', { mode: 0o600 });
+    writeFileSync(
+      join(dir, 'client.conf'),
+      [
+        'client', 'proto udp4', `remote 127.0.0.1 ${VPN_PORT}`, 'dev null', 'disable-dco', 'ifconfig-noexec', 'route-noexec', 'nobind',
+        `ca ${dir}/ca.crt`, 'remote-cert-tls server', `auth-user-pass ${dir}/creds.txt`, 'static-challenge "Enter OTP" 1',
+        'auth-retry none', 'connect-retry-max 1', 'verb 3',
+      ].join('\n') + '\n',
+    );
+    server = new Watched(spawn('openvpn', ['--config', join(dir, 'server.conf')], { stdio: ['pipe', 'pipe', 'pipe'] }));
+    await server.waitFor(/Initialization Sequence Completed/, 30000);
+
+    const code = hotp(base32Decode(SECRET)!, timeStep(env.app.clock.now()));
+    const ok = await connect(dir, code);
+    assert.match(ok, /Initialization Sequence Completed/, ok);
+    // The same code again: refused by the single-use rule, so OpenVPN refuses the client.
+    const replay = await connect(dir, code);
+    assert.match(replay, /AUTH_FAILED/, replay);
+    const log = await runLines(s, 'show log | include radius-auth');
+    assert.match(log, /radius-auth user=alice client=127\.0\.0\.1 result=accept reason=ok-totp/);
+    assert.match(log, /radius-auth user=alice client=127\.0\.0\.1 result=reject reason=reused/);
+  } finally {
+    server?.child.kill('SIGTERM');
+    await server?.exited(5000);
+    await fr.stop();
+    await env.close();
+  }
+});
