@@ -47,6 +47,8 @@ const validators: Record<string, Validator> = {
   username: (w) => (/^[A-Za-z_.@-][A-Za-z0-9_.@+-]{0,63}$/.test(w) ? { ok: true, value: w } : { ok: false }),
   password: (w) => (w.length >= 1 && w.length <= 32 ? { ok: true, value: w } : { ok: false }),
   'crypt-hash': (w) => (isCryptHash(w) ? { ok: true, value: w } : { ok: false }),
+  // Copy sources of `2fa import user-data` (SPEC §9).
+  'source-url': (w) => (flashName(w) !== undefined && /^flash:/i.test(w)) || /^(tftp|https?):\/\/[^/\s]+\/\S/i.test(w) ? { ok: true, value: w } : { ok: false },
 };
 
 let grammarCache: Grammar | undefined;

@@ -57,6 +57,20 @@ export const msg = {
   twofaSkipUser: (name: string) => `% 2FA user ${name} is a skip-2fa user and has no codes`,
   twofaQrLinkWarning: '% Warning: this link sends the secret key to an external web site',
   twofaCreated: (name: string, kind: string) => `Created 2FA user ${name} (${kind})`,
+  // Export/import — AW+ manual 機器交換時のユーザー再登録手順 [FOUND] for the prompts and success lines.
+  exportPassword: 'Enter security password: ',
+  exportPasswordAgain: 'Re-enter password: ',
+  exported: (n: number, file: string) => `Successfully exported 2FA user data (${n} users) to file ${file}`,
+  copying: 'Copying...',
+  copied: 'Successful operation',
+  imported: (n: number) => `Successfully imported 2FA user data (${n} users).`,
+  passwordsDiffer: '% The passwords do not match; nothing was exported', // [OURS]
+  passwordEmpty: '% The password must not be empty', // [OURS]
+  importWhileEnabled: '% Disable the 2FA service (no service 2fa) before importing user data', // [OURS] manual Note
+  importCopyFailed: (why: string) => `% Cannot copy the file: ${why}`, // [OURS]
+  importNotUserData: '% The file is not 2FA user data, or it is truncated', // [OURS]
+  importVersion: (v: string) => `% Unsupported 2FA user data file version ${v}`, // [OURS]
+  importBadPassword: '% Wrong password, or the file is damaged; nothing was imported', // [OURS]
 
   // SSH [OURS]
   sshCannotListen: (why: string) => `% Warning: the SSH server cannot listen: ${why}`,

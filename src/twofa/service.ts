@@ -209,6 +209,17 @@ export class TwoFactorService {
     });
   }
 
+  /**
+   * Imports users (SPEC §9): merged (imported records win for the same name) or, with `replace`, as the
+   * whole store in one atomic batch. Pending verifications finish first.
+   */
+  async importUsers(users: readonly TwoFaUser[], replace: boolean): Promise<void> {
+    await Promise.all([...this.busy.values()]);
+    if (replace) await this.store.replaceAll([...users]);
+    else if (users.length) await this.store.put(...users);
+    this.log.info('2fa-users-imported', { users: users.length, mode: replace ? 'replace' : 'merge' });
+  }
+
   /** Closes the store (after pending writes). */
   close(): Promise<void> {
     return this.store.close();

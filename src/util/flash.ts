@@ -46,6 +46,10 @@ export class Flash {
     return readFileSync(this.path(name), 'utf8');
   }
 
+  readBytes(name: string): Buffer {
+    return readFileSync(this.path(name));
+  }
+
   /** Replaces a file atomically and durably: write a temp file, fsync, rename (a crash leaves old or new). */
   write(name: string, data: string | Uint8Array, mode = 0o600): void {
     const tmp = this.path(`.${name}.tmp-${process.pid}`);

@@ -9,6 +9,8 @@ import { arg } from '../../session/context.ts';
 import { otpauthUrl, qrLink, renderQr } from '../../twofa/enrolment.ts';
 import { TwoFaError } from '../../twofa/service.ts';
 import type { TwoFaUser } from '../../twofa/types.ts';
+import { decodeUserData, encodeUserData, UserDataError } from '../../twofa/user-data.ts';
+import { fetchSource, SourceError } from '../../util/fetch-source.ts';
 import type { Ctx, FeatureHandler, Handlers } from '../services.ts';
 import { twofaSettings } from './settings.ts';
 import { formatCreated, formatSettings, formatUser, formatUsers } from './show.ts';
@@ -85,6 +87,45 @@ export const handlers = {
   }),
   '2fa.reset-skew': needsService((ctx) => ctx.services.twofa.resetSkew(arg.str(ctx, 'name'))),
   '2fa.user-email': needsService((ctx) => ctx.services.twofa.setEmail(arg.str(ctx, 'name'), ctx.no ? undefined : arg.str(ctx, 'address'))),
+  // AW+ manual 機器交換前の作業: the password is asked twice, without echo; the file name is chosen here.
+  '2fa.export': needsService(async (ctx) => {
+    const password = await ctx.session.ask(msg.exportPassword, { secret: true });
+    if (!password) return ctx.error(msg.passwordEmpty);
+    const again = await ctx.session.ask(msg.exportPasswordAgain, { secret: true });
+    if (again !== password) return ctx.error(msg.passwordsDiffer);
+    const users = ctx.services.twofa.list();
+    const now = ctx.services.clock.now();
+    const day = new Date(now).toISOString().slice(0, 10).replace(/-/g, '');
+    let name: string;
+    do name = `atl2fausers-${day}-${String(Math.floor(Math.random() * 10000)).padStart(4, '0')}.dat`;
+    while (ctx.services.flash.exists(name));
+    ctx.services.flash.write(name, encodeUserData(users, password, now));
+    ctx.services.log.info('2fa-users-exported', { users: users.length, file: name });
+    ctx.out.line(msg.exported(users.length, name));
+  }),
+  // AW+ manual 機器交換後の作業: only while the service is off; merge unless `replace`.
+  '2fa.import': async (ctx) => {
+    if (ctx.services.config.current.twofa.enabled) ctx.error(msg.importWhileEnabled);
+    ctx.out.line(msg.copying);
+    let file: Buffer;
+    try {
+      file = await fetchSource(arg.str(ctx, 'url'), ctx.services.flash);
+    } catch (e) {
+      if (e instanceof SourceError) return ctx.error(msg.importCopyFailed(e.message));
+      throw e;
+    }
+    ctx.out.line(msg.copied);
+    const password = await ctx.session.ask(msg.exportPassword, { secret: true });
+    let users: TwoFaUser[];
+    try {
+      users = decodeUserData(file, password ?? '');
+    } catch (e) {
+      if (!(e instanceof UserDataError)) throw e;
+      return ctx.error(e.kind === 'version' ? msg.importVersion(e.message) : e.kind === 'not-user-data' ? msg.importNotUserData : msg.importBadPassword);
+    }
+    await ctx.services.twofa.importUsers(users, ctx.args['replace'] === true);
+    ctx.out.line(msg.imported(users.length));
+  },
   '2fa.show': needsService((ctx) => {
     const cfg = ctx.services.config.current;
     ctx.out.lines(formatSettings(cfg.twofa, twofaSettings(cfg), ctx.services.twofa.list(), ctx.services.twofa.counters));

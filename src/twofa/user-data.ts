@@ -1,0 +1,110 @@
+/**
+ * The 2FA user-data file of `2fa export user-data` / `2fa import user-data` (SPEC §9; AW+ manual
+ * 機器交換時のユーザー再登録手順). Layout, all integers big-endian:
+ *
+ *   magic "AWP2FAUD" (8) | version (1) | scrypt log2 N (1) | r (1) | p (1) | salt (16) | iv (12)
+ *   | AES-256-GCM ciphertext of the JSON body | tag (16)
+ *
+ * The key is scrypt(password, salt); the whole header is associated data, so a changed parameter is as
+ * detectable as a changed byte of the body. The body carries every field of every user (secret, type,
+ * counter, scratch codes, skew, e-mail, skip-2fa, used-step high-water mark), so single use survives
+ * the move to a new appliance.
+ */
+import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
+import type { TwoFaUser } from './types.ts';
+
+const MAGIC = Buffer.from('AWP2FAUD');
+/** The format version this code writes and reads. */
+export const USER_DATA_VERSION = 1;
+const HEADER = MAGIC.length + 4 + 16 + 12;
+const TAG = 16;
+/** scrypt N = 2^15, r = 8, p = 1 (RFC 7914 §2 recommendation for interactive use): ~100 ms here. */
+const LOG_N = 15;
+const R = 8;
+const P = 1;
+
+/** Why a file could not be read; the CLI turns it into one `% ` line. */
+export class UserDataError extends Error {
+  constructor(
+    readonly kind: 'not-user-data' | 'version' | 'password-or-damaged',
+    detail = '',
+  ) {
+    super(detail || kind);
+    this.name = 'UserDataError';
+  }
+}
+
+function deriveKey(password: string, salt: Buffer, logN: number, r: number, p: number): Buffer {
+  return scryptSync(password, salt, 32, { N: 2 ** logN, r, p, maxmem: 256 * 2 ** logN * r });
+}
+
+/** Encrypts users into the file format. */
+export function encodeUserData(users: readonly TwoFaUser[], password: string, exportedAt: number): Buffer {
+  const salt = randomBytes(16);
+  const iv = randomBytes(12);
+  const header = Buffer.concat([MAGIC, Buffer.from([USER_DATA_VERSION, LOG_N, R, P]), salt, iv]);
+  const cipher = createCipheriv('aes-256-gcm', deriveKey(password, salt, LOG_N, R, P), iv);
+  cipher.setAAD(header);
+  const body = Buffer.from(JSON.stringify({ exportedAt, users }), 'utf8');
+  return Buffer.concat([header, cipher.update(body), cipher.final(), cipher.getAuthTag()]);
+}
+
+/** Decrypts a file; throws UserDataError for a foreign file, an unknown version, a wrong password or damage. */
+export function decodeUserData(file: Buffer, password: string): TwoFaUser[] {
+  if (file.length < HEADER + TAG || !file.subarray(0, MAGIC.length).equals(MAGIC)) {
+    throw new UserDataError(file.length >= MAGIC.length && file.subarray(0, MAGIC.length).equals(MAGIC) ? 'password-or-damaged' : 'not-user-data');
+  }
+  const version = file[MAGIC.length]!;
+  if (version !== USER_DATA_VERSION) throw new UserDataError('version', String(version));
+  const [logN, r, p] = [file[MAGIC.length + 1]!, file[MAGIC.length + 2]!, file[MAGIC.length + 3]!];
+  // Bounded so a crafted header cannot make scrypt take the appliance's memory or minutes of CPU.
+  if (logN < 10 || logN > 20 || r < 1 || r > 16 || p < 1 || p > 4) throw new UserDataError('password-or-damaged');
+  const header = file.subarray(0, HEADER);
+  const salt = header.subarray(MAGIC.length + 4, MAGIC.length + 20);
+  const iv = header.subarray(MAGIC.length + 20);
+  const decipher = createDecipheriv('aes-256-gcm', deriveKey(password, salt, logN, r, p), iv);
+  decipher.setAAD(header);
+  decipher.setAuthTag(file.subarray(file.length - TAG));
+  let body: Buffer;
+  try {
+    body = Buffer.concat([decipher.update(file.subarray(HEADER, file.length - TAG)), decipher.final()]);
+  } catch {
+    throw new UserDataError('password-or-damaged');
+  }
+  const parsed = JSON.parse(body.toString('utf8')) as { users?: unknown };
+  if (!Array.isArray(parsed.users)) throw new UserDataError('not-user-data');
+  return parsed.users.map(checkUser);
+}
+
+/** A decrypted record is authentic, but still checked field by field before it enters the store. */
+function checkUser(u: unknown): TwoFaUser {
+  const x = u as Record<string, unknown>;
+  const ok =
+    typeof x.name === 'string' &&
+    (x.kind === 'totp' || x.kind === 'hotp' || x.kind === 'skip') &&
+    typeof x.secret === 'string' &&
+    Number.isSafeInteger(x.counter) &&
+    Array.isArray(x.scratch) &&
+    x.scratch.every((c) => typeof c === 'string' && /^[1-9]\d{7}$/.test(c)) &&
+    Number.isSafeInteger(x.skew) &&
+    Array.isArray(x.skewHistory) &&
+    (x.lastStep === undefined || x.lastStep === null || Number.isSafeInteger(x.lastStep)) &&
+    (x.email === undefined || x.email === null || typeof x.email === 'string') &&
+    Array.isArray(x.failures);
+  if (!ok) throw new UserDataError('not-user-data', 'bad user record');
+  return {
+    name: x.name as string,
+    kind: x.kind as TwoFaUser['kind'],
+    secret: x.secret as string,
+    counter: x.counter as number,
+    scratch: x.scratch as string[],
+    skew: x.skew as number,
+    skewHistory: x.skewHistory as TwoFaUser['skewHistory'],
+    lastStep: (x.lastStep ?? undefined) as number | undefined,
+    email: (x.email ?? undefined) as string | undefined,
+    failures: x.failures as number[],
+    lockedUntil: (x.lockedUntil ?? undefined) as number | undefined,
+    lastLogin: (x.lastLogin ?? undefined) as number | undefined,
+    created: typeof x.created === 'number' ? x.created : 0,
+  };
+}

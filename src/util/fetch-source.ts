@@ -1,0 +1,54 @@
+/**
+ * Reads a file named by a copy source URL (SPEC §9): `flash:/NAME`, `tftp://HOST[:PORT]/FILE`,
+ * `http://…` and `https://…` (certificates verified). Every failure is one SourceError with a reason.
+ */
+import { Flash, flashName } from './flash.ts';
+import { TftpError, tftpGet } from './tftp.ts';
+
+export class SourceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SourceError';
+  }
+}
+
+const TIMEOUT_MS = 10_000;
+const MAX_BYTES = 16 * 1024 * 1024;
+
+export async function fetchSource(url: string, flash: Flash): Promise<Buffer> {
+  if (/^flash:/i.test(url)) {
+    const name = flashName(url);
+    if (!name) throw new SourceError(`invalid file name ${url}`);
+    if (!flash.exists(name)) throw new SourceError(`file ${url} does not exist`);
+    return Buffer.from(flash.readBytes(name));
+  }
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new SourceError(`invalid URL ${url}`);
+  }
+  if (u.protocol === 'tftp:') {
+    const file = decodeURIComponent(u.pathname.replace(/^\//, ''));
+    if (!file) throw new SourceError('no file name in the URL');
+    try {
+      return await tftpGet(u.hostname.replace(/^\[|\]$/g, ''), u.port ? Number(u.port) : 69, file, { maxBytes: MAX_BYTES });
+    } catch (e) {
+      throw new SourceError(e instanceof TftpError ? e.message : String(e));
+    }
+  }
+  if (u.protocol === 'http:' || u.protocol === 'https:') {
+    let res: Response;
+    try {
+      res = await fetch(u, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'follow' });
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      throw new SourceError(cause?.code ?? cause?.message ?? (e as Error).message);
+    }
+    if (!res.ok) throw new SourceError(`HTTP ${res.status} ${res.statusText}`);
+    const body = Buffer.from(await res.arrayBuffer());
+    if (body.length > MAX_BYTES) throw new SourceError('file too large');
+    return body;
+  }
+  throw new SourceError(`unsupported source ${u.protocol.replace(/:$/, '')}; use flash:, tftp:, http: or https:`);
+}
