@@ -165,9 +165,11 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     this.lock = acquireFlashLock(this.flash);
     try {
       const store = await UserStore.open(this.flash.dir);
-      this.twofaService = new TwoFactorService(store, this.clock, this.log, () => twofaSettings(this.config.current));
+      // Engines read settings on every request: derive them once per config change, not per request.
+      const twofa = this.derived(twofaSettings);
+      this.twofaService = new TwoFactorService(store, this.clock, this.log, twofa);
       this.sshService = new SshService(this);
-      const settings = () => radiusSettings(this.config.current);
+      const settings = this.derived(radiusSettings);
       const upstream = new UpstreamClient(() => performance.now());
       const server = new RadiusServer(
         {
@@ -188,6 +190,13 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     const report = await this.boot();
     await this.startServices();
     return report;
+  }
+
+  /** `select(config)`, recomputed only after the config changed (BIRD reconfigure, VyOS get_config). */
+  private derived<T>(select: (cfg: Readonly<RunningConfig>) => T): () => T {
+    let cached: { value: T } | undefined;
+    this.config.on('change', () => (cached = undefined));
+    return () => (cached ??= { value: select(this.config.current) }).value;
   }
 
   /** The RADIUS engine; exists once `start` has run. */

@@ -32,6 +32,18 @@ const THROTTLE_FAILURES = 5;
 const THROTTLE_WINDOW_MS = 60_000;
 
 
+/**
+ * A new host key in OpenSSH format. ssh2's ed25519 encoder now and then writes a key its own parser
+ * rejects (measured: 10 in 3 000), so a key is only kept once it parses.
+ */
+function newHostKey(type: 'ed25519' | 'ecdsa'): string {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const pair = type === 'ecdsa' ? utils.generateKeyPairSync('ecdsa', { bits: 256 }) : utils.generateKeyPairSync('ed25519');
+    if (!(utils.parseKey(pair.private) instanceof Error)) return pair.private;
+  }
+  throw new Error(`cannot generate an ${type} host key`);
+}
+
 /** `SHA256:…` as OpenSSH prints fingerprints (base64 of the SHA-256 of the public key blob, unpadded). */
 function fingerprint(publicBlob: Buffer): string {
   return `SHA256:${createHash('sha256').update(publicBlob).digest('base64').replace(/=+$/, '')}`;
@@ -49,10 +61,7 @@ export class SshService implements SshControl {
 
   constructor(private readonly app: App) {
     this.hostKeys = HOST_KEYS.map(({ file, type }) => {
-      if (!app.flash.exists(file)) {
-        const pair = type === 'ecdsa' ? utils.generateKeyPairSync('ecdsa', { bits: 256 }) : utils.generateKeyPairSync('ed25519');
-        app.flash.write(file, pair.private, 0o600);
-      }
+      if (!app.flash.exists(file)) app.flash.write(file, newHostKey(type), 0o600);
       const pem = app.flash.read(file);
       const key = utils.parseKey(pem);
       if (key instanceof Error) throw new Error(`flash:/${file}: ${key.message}`);

@@ -69,7 +69,8 @@ export class Watched {
 
   /** Resolves with the exit code, killing the child after `timeoutMs`. */
   exited(timeoutMs = 15000): Promise<number | null> {
-    if (this.child.exitCode !== null) return Promise.resolve(this.child.exitCode);
+    // A child killed by a signal has no exit code, only a signal code: it has exited all the same.
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve(this.child.exitCode);
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
       this.child.on('exit', (code) => {
