@@ -23,6 +23,9 @@ import { ApplianceClock } from './util/clock.ts';
 import { hashPassword, isCryptHash, verifyPassword } from './util/crypt.ts';
 import { Flash, flashName } from './util/flash.ts';
 import { acquireFlashLock, type FlashLock } from './util/flash-lock.ts';
+import { SecretBox } from './util/secret-box.ts';
+import { smtpMailer } from './util/smtp-mailer.ts';
+import { DEFAULT_TEMPLATE, EmailOtp, parseTemplate, type EmailTemplate, type Mailer } from './twofa/email-otp.ts';
 import { AuditTrail, type Log } from './util/log.ts';
 import { twofaSettings } from './features/2fa/settings.ts';
 import { TwoFactorService } from './twofa/service.ts';
@@ -93,6 +96,8 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
   readonly log: AuditTrail;
   readonly config: ConfigStore<RunningConfig>;
   readonly services: Services;
+  /** Seals configuration secrets for their `8 …` form (key in flash). */
+  readonly secrets: SecretBox;
   private readonly grammar = productGrammar();
   private readonly sessions = new Map<number, { session: Session<Services>; location: string }>();
   private nextSessionId = 1;
@@ -109,6 +114,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     this.flash = new Flash(options.flash);
     this.clock = options.clock ?? new ApplianceClock(this.readJson<{ offsetMs: number }>(CLOCK_FILE)?.offsetMs ?? 0);
     this.log = new AuditTrail(options.log, () => this.clock.now());
+    this.secrets = SecretBox.forFlash(this.flash);
     this.config = new ConfigStore(() => factoryConfig(hashPassword));
     const app = this;
     this.services = {
@@ -116,6 +122,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
       clock: this.clock,
       flash: this.flash,
       log: this.log,
+      secrets: this.secrets,
       get twofa() {
         return app.twofa;
       },
@@ -167,7 +174,8 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
       const store = await UserStore.open(this.flash.dir);
       // Engines read settings on every request: derive them once per config change, not per request.
       const twofa = this.derived(twofaSettings);
-      this.twofaService = new TwoFactorService(store, this.clock, this.log, twofa);
+      const email = new EmailOtp(() => this.mailer(), () => this.emailTemplate(), this.clock, this.log);
+      this.twofaService = new TwoFactorService(store, this.clock, this.log, twofa, email);
       this.sshService = new SshService(this);
       const settings = this.derived(radiusSettings);
       const upstream = new UpstreamClient(() => performance.now());
@@ -197,6 +205,19 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     let cached: { value: T } | undefined;
     this.config.on('change', () => (cached = undefined));
     return () => (cached ??= { value: select(this.config.current) }).value;
+  }
+
+  /** The SMTP transport of the `mail` settings; throws when they are incomplete. */
+  private mailer(): Mailer {
+    const m = this.config.current.mail;
+    if (!m.host || !m.from) throw new Error('mail from and mail smtpserver are not configured');
+    return smtpMailer({ from: m.from, host: m.host, port: m.port, tls: m.tls, auth: m.auth });
+  }
+
+  /** `2fa email-template` from flash, read at send time; the built-in one otherwise. */
+  private emailTemplate(): EmailTemplate {
+    const name = this.config.current.twofa.emailTemplate;
+    return name === undefined ? DEFAULT_TEMPLATE : parseTemplate(this.flash.read(name));
   }
 
   /** The RADIUS engine; exists once `start` has run. */
@@ -231,7 +252,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
   /** The running-config text (SPEC §3), or one named section of it. */
   renderRunning(section?: string): string {
     const chosen = section === undefined ? sections : sections.filter((s) => s.name === section);
-    return assemble(this.config.current, chosen);
+    return assemble(this.config.current, chosen, { seal: (text) => this.secrets.seal(text) });
   }
 
   /** Checks a local account's password (console login, later SSH). */

@@ -72,6 +72,12 @@ export const msg = {
   importVersion: (v: string) => `% Unsupported 2FA user data file version ${v}`, // [OURS]
   importBadPassword: '% Wrong password, or the file is damaged; nothing was imported', // [OURS]
 
+  // Mail [OURS, the warning FOUND in the AW+ manual 電子メールを使用する場合]
+  cannotDecrypt: '% Cannot decrypt the password: it was encrypted on another appliance; enter it again',
+  emailOtpNotSecure: '% Email OTP has been enabled but the configuration is not secure. Mail configuration is not using TLS',
+  templateMissing: (name: string) => `% Template file flash:/${name} does not exist`,
+  templateInvalid: (why: string) => `% Invalid e-mail template: ${why}`,
+
   // SSH [OURS]
   sshCannotListen: (why: string) => `% Warning: the SSH server cannot listen: ${why}`,
   sshNotAllowed: (name: string) => `% User ${name} is not in the SSH allow list`,

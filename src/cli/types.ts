@@ -69,5 +69,8 @@ export const builtinValidators: Record<string, Validator> = {
   },
 };
 
-/** Validators that only accept specific shapes rank above WORD when both match a word. */
-export const looseValidators = new Set(['word', 'line']);
+/**
+ * Validators that accept nearly any word: they rank below a keyword prefix (`mail smtpserver t` is
+ * `tls`, not a server named t). Specific shapes (ranges, A.B.C.D, times) rank with keyword prefixes.
+ */
+export const looseValidators = new Set(['word', 'line', 'hostname']);

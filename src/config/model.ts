@@ -26,6 +26,10 @@ export interface TwoFaConfig {
   label: string | undefined;
   lockoutFailures: number;
   lockoutPeriod: number;
+  /** `2fa email-otp`: users without a TOTP/HOTP record but with an address get a code by mail. */
+  emailOtp: boolean;
+  /** `2fa email-template FILE`: a flash file; undefined = the built-in template. */
+  emailTemplate: string | undefined;
 }
 
 /** AW+ defaults (awplus-spec.md §2, 2fa-engine.md §1.13); the lockout is ours (SPEC §5). */
@@ -41,6 +45,8 @@ export const TWOFA_DEFAULTS: Readonly<TwoFaConfig> = {
   label: undefined,
   lockoutFailures: 5,
   lockoutPeriod: 300,
+  emailOtp: false,
+  emailTemplate: undefined,
 };
 
 /** SSH server settings (SPEC §4 SSH; awplus-spec.md §4.8 [FOUND S12]). */
@@ -97,6 +103,19 @@ export interface AaaConfig {
   openvpn: { group: string; twofa: boolean; inPassword: boolean } | undefined;
 }
 
+/** Mail sending (AW+ manual 電子メールを使用する場合: mail from, mail smtpserver …). */
+export interface MailConfig {
+  from: string | undefined;
+  host: string | undefined;
+  port: number;
+  /** off; tls = implicit TLS from the first byte; starttls = upgrade after EHLO. */
+  tls: 'off' | 'tls' | 'starttls';
+  /** AUTH PLAIN credentials; the password is kept in clear in memory (SMTP needs it). */
+  auth: { user: string; password: string } | undefined;
+}
+
+export const MAIL_DEFAULT_PORT = 25;
+
 /** The whole running configuration. */
 export interface RunningConfig {
   hostname: string;
@@ -110,6 +129,9 @@ export interface RunningConfig {
   execTimeout: number;
   radius: RadiusConfig;
   aaa: AaaConfig;
+  mail: MailConfig;
+  /** `service password-encryption`: secrets that must stay usable are shown sealed (`8 …`). */
+  passwordEncryption: boolean;
 }
 
 /** Default hostname (awplus-spec.md §4.1 [FOUND S14]). */
@@ -136,5 +158,7 @@ export function factoryConfig(hashPassword: (plain: string) => string): RunningC
       local: { configured: false, enabled: false, authPort: RADIUS_DEFAULTS.authPort, nas: [], users: new Map() },
     },
     aaa: { openvpn: undefined },
+    mail: { from: undefined, host: undefined, port: MAIL_DEFAULT_PORT, tls: 'off', auth: undefined },
+    passwordEncryption: true,
   };
 }

@@ -6,6 +6,7 @@ import type { ConfigStore } from '../config/store.ts';
 import type { CommandContext, Handler, HandlerTable, SessionSource } from '../session/context.ts';
 import type { ApplianceClock } from '../util/clock.ts';
 import type { Flash } from '../util/flash.ts';
+import type { SecretBox } from '../util/secret-box.ts';
 import type { AuditTrail } from '../util/log.ts';
 import type { TwoFactorService } from '../twofa/service.ts';
 
@@ -74,6 +75,8 @@ export interface Services {
   readonly config: ConfigStore<RunningConfig>;
   readonly clock: ApplianceClock;
   readonly flash: Flash;
+  /** Opens `8 …` secrets of the config (sealed on this appliance). */
+  readonly secrets: SecretBox;
   /** Audit log: events go to stderr/JSON and the newest are kept for `show log`. */
   readonly log: AuditTrail;
   /** The 2FA engine facade (users live in its store, not in the config). */

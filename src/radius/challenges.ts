@@ -14,18 +14,20 @@ export interface Pending {
   readonly nas: string;
   readonly password: Buffer;
   readonly expires: number;
+  /** E-mail OTP: the code mailed for this challenge (SPEC §7: bound to the State). */
+  readonly emailCode?: string;
 }
 
 export class ChallengeStore {
   private readonly pending = new Map<string, Pending>();
 
-  /** Opens a challenge; returns its State. */
-  open(user: string, nas: string, password: Buffer, now: number): Buffer {
+  /** Opens a challenge (for `ttlMs`, default CHALLENGE_TTL_MS); returns its State. */
+  open(user: string, nas: string, password: Buffer, now: number, extra: { emailCode?: string; ttlMs?: number } = {}): Buffer {
     if (this.pending.size >= MAX_PENDING) {
       for (const [k, p] of this.pending) if (p.expires <= now || this.pending.size >= MAX_PENDING) this.pending.delete(k);
     }
     const state = randomBytes(16);
-    this.pending.set(state.toString('hex'), { user, nas, password, expires: now + CHALLENGE_TTL_MS });
+    this.pending.set(state.toString('hex'), { user, nas, password, expires: now + (extra.ttlMs ?? CHALLENGE_TTL_MS), emailCode: extra.emailCode });
     return state;
   }
 

@@ -9,6 +9,7 @@ import type { Log } from '../util/log.ts';
 import { base32Decode, randomScratchCodes, randomSecret, sameCode } from './otp.ts';
 import type { TwoFaSettings, TwoFaUser } from './types.ts';
 import type { UserStore } from './user-store.ts';
+import type { EmailOtp, IssueResult } from './email-otp.ts';
 import { verifyCode, type VerifyReason } from './verifier.ts';
 
 /** Minimum secret size: 26 base32 characters = 128 bits (awplus-spec.md §2.2 [FOUND S1]: SECRET は26文字以上). */
@@ -31,11 +32,11 @@ export type CreateOptions = { readonly skip: true } | { readonly skip?: false; r
 /** A verification as the caller sees it. */
 export interface VerifyResult {
   readonly ok: boolean;
-  readonly reason: VerifyReason | 'no-user' | 'skip-2fa';
+  readonly reason: VerifyReason | 'no-user' | 'skip-2fa' | 'no-code';
 }
 
-/** SPEC §5 policy for a login: what the second factor must be (e-mail OTP comes with issue #6). */
-export type Policy = 'code' | 'skip' | 'reject' | 'first-factor';
+/** SPEC §5 policy for a login: what the second factor must be. */
+export type Policy = 'code' | 'skip' | 'email' | 'reject' | 'first-factor';
 
 /** Counters shown by `show 2fa`. */
 export interface TwoFaCounters {
@@ -56,6 +57,8 @@ export class TwoFactorService {
     private readonly clock: Clock,
     private readonly log: Log,
     private readonly settings: () => TwoFaSettings,
+    /** E-mail OTP (SPEC §7); absent where no mail can be sent (engine tests). */
+    readonly email?: EmailOtp,
   ) {}
 
   get(name: string): TwoFaUser | undefined {
@@ -87,7 +90,9 @@ export class TwoFactorService {
   /** `2fa create user`: a TOTP/HOTP user with 5 scratch codes, or a skip-2fa user. */
   createUser(name: string, options: CreateOptions): Promise<TwoFaUser> {
     return this.serial(name, async () => {
-      if (this.store.has(name)) throw new TwoFaError('exists', name);
+      const existing = this.store.get(name);
+      // An address-only user may be given a TOTP/HOTP secret; the address stays.
+      if (existing && existing.kind !== 'email') throw new TwoFaError('exists', name);
       let secret = '';
       if (!options.skip) {
         secret = options.secret === undefined ? randomSecret() : normaliseSecret(options.secret, name);
@@ -101,7 +106,7 @@ export class TwoFactorService {
         skew: 0,
         skewHistory: [],
         lastStep: undefined,
-        email: undefined,
+        email: existing?.email,
         failures: [],
         lockedUntil: undefined,
         lastLogin: undefined,
@@ -125,7 +130,7 @@ export class TwoFactorService {
   resetScratch(name: string): Promise<readonly string[]> {
     return this.serial(name, async () => {
       const u = this.require(name);
-      if (u.kind === 'skip') throw new TwoFaError('not-applicable', name);
+      if (u.kind !== 'totp' && u.kind !== 'hotp') throw new TwoFaError('not-applicable', name);
       const next = { ...u, scratch: randomScratchCodes() };
       await this.store.put(next);
       this.log.info('2fa-scratch-reset', { user: name });
@@ -147,21 +152,54 @@ export class TwoFactorService {
     });
   }
 
-  /** `2fa user NAME email ADDRESS` / `no 2fa user NAME email`. */
+  /**
+   * `2fa user NAME email ADDRESS` / `no 2fa user NAME email`. A name without a record gets an
+   * address-only (`email`) record; removing the address of such a record removes the record.
+   */
   setEmail(name: string, email: string | undefined): Promise<void> {
     return this.serial(name, async () => {
-      const u = this.require(name);
-      await this.store.put({ ...u, email });
+      const existing = this.store.get(name);
+      if (!existing && email === undefined) throw new TwoFaError('no-such-user', name);
+      if (existing?.kind === 'email' && email === undefined) await this.store.delete(name);
+      else await this.store.put({ ...(existing ?? this.emailOnly(name)), email });
       this.log.info('2fa-email-set', { user: name, set: email !== undefined });
     });
+  }
+
+  private emailOnly(name: string): TwoFaUser {
+    return {
+      name,
+      kind: 'email',
+      secret: '',
+      counter: 1,
+      scratch: [],
+      skew: 0,
+      skewHistory: [],
+      lastStep: undefined,
+      email: undefined,
+      failures: [],
+      lockedUntil: undefined,
+      lastLogin: undefined,
+      created: this.clock.now(),
+    };
   }
 
   /** SPEC §5: which second factor a login of `name` needs. */
   policy(name: string): Policy {
     const u = this.store.get(name);
     if (u?.kind === 'skip') return 'skip';
-    if (u) return 'code';
-    return this.settings().rejectUnconfigured ? 'reject' : 'first-factor';
+    if (u?.kind === 'totp' || u?.kind === 'hotp') return 'code';
+    const s = this.settings();
+    // No TOTP/HOTP record: a mailed code when e-mail OTP is on and an address is known.
+    if (s.emailOtp && u?.email) return 'email';
+    return s.rejectUnconfigured ? 'reject' : 'first-factor';
+  }
+
+  /** Mails a code to the user's address (policy 'email'); the caller binds it to its challenge. */
+  mailCode(name: string): Promise<IssueResult> {
+    const address = this.store.get(name)?.email;
+    if (!this.email || !address) return Promise.resolve({ ok: false, reason: 'mail-failed' });
+    return this.email.issue(name, address, this.settings().label);
   }
 
   /**
@@ -182,6 +220,7 @@ export class TwoFactorService {
       const user = this.store.get(name);
       if (!user) return { ok: false, reason: 'no-user' as const };
       if (user.kind === 'skip') return { ok: true, reason: 'skip-2fa' as const };
+      if (user.kind === 'email') return { ok: false, reason: 'no-code' as const };
       const key = base32Decode(user.secret)!;
       const outcome = await verifyCode(user, input, now, this.settings(), key);
       if (outcome.next !== user) {

@@ -3,8 +3,11 @@
  * (awplus-spec.md §1 [FOUND S3]: "2FAユーザー情報…はコンフィグに含まれず、別に管理される").
  */
 
-/** How a user proves the second factor. `skip` users log in with the first factor alone. */
-export type TwoFaKind = 'totp' | 'hotp' | 'skip';
+/**
+ * How a user proves the second factor. `skip` users log in with the first factor alone; `email` users
+ * have no TOTP/HOTP secret, only an address for e-mail OTP (`2fa user NAME email ADDRESS`).
+ */
+export type TwoFaKind = 'totp' | 'hotp' | 'skip' | 'email';
 
 /** One 2FA user, as the engine sees it (secrets in clear; the store encrypts them at rest). */
 export interface TwoFaUser {

@@ -81,7 +81,7 @@ function checkUser(u: unknown): TwoFaUser {
   const x = u as Record<string, unknown>;
   const ok =
     typeof x.name === 'string' &&
-    (x.kind === 'totp' || x.kind === 'hotp' || x.kind === 'skip') &&
+    (x.kind === 'totp' || x.kind === 'hotp' || x.kind === 'skip' || x.kind === 'email') &&
     typeof x.secret === 'string' &&
     Number.isSafeInteger(x.counter) &&
     Array.isArray(x.scratch) &&

@@ -11,6 +11,8 @@ import { TwoFaError } from '../../twofa/service.ts';
 import type { TwoFaUser } from '../../twofa/types.ts';
 import { decodeUserData, encodeUserData, UserDataError } from '../../twofa/user-data.ts';
 import { fetchSource, SourceError } from '../../util/fetch-source.ts';
+import { flashName } from '../../util/flash.ts';
+import { parseTemplate } from '../../twofa/email-otp.ts';
 import type { Ctx, FeatureHandler, Handlers } from '../services.ts';
 import { twofaSettings } from './settings.ts';
 import { formatCreated, formatSettings, formatUser, formatUsers } from './show.ts';
@@ -63,6 +65,23 @@ export const handlers = {
   '2fa.max-skew': setting('maxSkew', (ctx) => arg.num(ctx, 'steps')),
   '2fa.issuer': setting('issuer', (ctx) => arg.str(ctx, 'issuer')),
   '2fa.label': setting('label', (ctx) => arg.str(ctx, 'label')),
+  // AW+ manual 電子メールを使用する場合 2: warn when the mail settings do not use TLS.
+  '2fa.email-otp': needsService((ctx) => {
+    ctx.services.config.update((c) => void (c.twofa.emailOtp = !ctx.no));
+    if (!ctx.no && ctx.services.config.current.mail.tls === 'off') ctx.out.line(msg.emailOtpNotSecure);
+  }),
+  // The template is checked now, at configuration time: a missing file or unknown variable is an error.
+  '2fa.email-template': needsService((ctx) => {
+    if (ctx.no) return ctx.services.config.update((c) => void (c.twofa.emailTemplate = undefined));
+    const name = flashName(arg.str(ctx, 'file'))!;
+    if (!ctx.services.flash.exists(name)) return ctx.error(msg.templateMissing(name));
+    try {
+      parseTemplate(ctx.services.flash.read(name));
+    } catch (e) {
+      return ctx.error(msg.templateInvalid((e as Error).message));
+    }
+    ctx.services.config.update((c) => void (c.twofa.emailTemplate = name));
+  }),
   '2fa.lockout': needsService((ctx) =>
     ctx.services.config.update((c) => {
       c.twofa.lockoutFailures = ctx.no ? TWOFA_DEFAULTS.lockoutFailures : arg.num(ctx, 'failures');
@@ -128,7 +147,7 @@ export const handlers = {
   },
   '2fa.show': needsService((ctx) => {
     const cfg = ctx.services.config.current;
-    ctx.out.lines(formatSettings(cfg.twofa, twofaSettings(cfg), ctx.services.twofa.list(), ctx.services.twofa.counters));
+    ctx.out.lines(formatSettings(cfg.twofa, twofaSettings(cfg), ctx.services.twofa.list(), ctx.services.twofa.counters, ctx.services.twofa.email?.counters));
   }),
   '2fa.show-users': needsService((ctx) => ctx.out.lines(formatUsers(ctx.services.twofa.list()))),
   '2fa.show-user': needsService((ctx) => {
@@ -137,6 +156,6 @@ export const handlers = {
     if (!user) return ctx.error(msg.twofaNoSuchUser(name));
     const url = urlOf(ctx, user);
     ctx.out.lines(formatUser(user, url, ctx.services.clock.now()));
-    if (user.kind !== 'skip') ctx.out.lines(qrLines(ctx, url));
+    if (user.kind === 'totp' || user.kind === 'hotp') ctx.out.lines(qrLines(ctx, url));
   }),
 } satisfies Handlers;

@@ -17,6 +17,8 @@ export function render(cfg: Readonly<RunningConfig>): string[][] {
   if (t.maxSkew !== D.maxSkew) lines.push(`2fa max-skew ${t.maxSkew}`);
   if (t.issuer !== undefined) lines.push(`2fa issuer ${t.issuer}`);
   if (t.label !== undefined) lines.push(`2fa label ${t.label}`);
+  if (t.emailOtp) lines.push('2fa email-otp');
+  if (t.emailTemplate !== undefined) lines.push(`2fa email-template ${t.emailTemplate}`);
   if (t.lockoutFailures !== D.lockoutFailures || t.lockoutPeriod !== D.lockoutPeriod) {
     lines.push(`2fa lockout failures ${t.lockoutFailures} period ${t.lockoutPeriod}`);
   }

@@ -14,7 +14,7 @@ export function twofaSettings(cfg: Readonly<RunningConfig>): TwoFaSettings {
     maxSkew: t.maxSkew,
     lockoutFailures: t.lockoutFailures,
     lockoutPeriod: t.lockoutPeriod,
-    emailOtp: false,
+    emailOtp: t.emailOtp,
     label: t.label ?? cfg.hostname,
     issuer: t.issuer,
   };

@@ -7,7 +7,8 @@ import type { TwoFaCounters } from '../../twofa/service.ts';
 import type { TwoFaSettings, TwoFaUser } from '../../twofa/types.ts';
 import { rfcDate } from '../system/show.ts';
 
-const KIND: Record<TwoFaUser['kind'], string> = { totp: 'TOTP', hotp: 'HOTP', skip: 'skip-2fa' };
+const KIND: Record<TwoFaUser['kind'], string> = { totp: 'TOTP', hotp: 'HOTP', skip: 'skip-2fa', email: 'e-mail' };
+const hasCodes = (u: TwoFaUser) => u.kind === 'totp' || u.kind === 'hotp';
 
 /** `name : value` lines with the colons aligned. */
 function fields(rows: readonly (readonly [string, string])[]): string[] {
@@ -17,7 +18,13 @@ function fields(rows: readonly (readonly [string, string])[]): string[] {
 
 const onOff = (b: boolean) => (b ? 'Enabled' : 'Disabled');
 
-export function formatSettings(t: Readonly<TwoFaConfig>, s: TwoFaSettings, users: readonly TwoFaUser[], c: TwoFaCounters): string[] {
+export function formatSettings(
+  t: Readonly<TwoFaConfig>,
+  s: TwoFaSettings,
+  users: readonly TwoFaUser[],
+  c: TwoFaCounters,
+  mail: { sent: number; failures: number } | undefined,
+): string[] {
   const count = (k: TwoFaUser['kind']) => users.filter((u) => u.kind === k).length;
   return fields([
     ['2FA service', onOff(t.enabled)],
@@ -30,12 +37,16 @@ export function formatSettings(t: Readonly<TwoFaConfig>, s: TwoFaSettings, users
     ['Issuer', t.issuer ?? '(not set)'],
     ['Label', t.label === undefined ? `${s.label} (hostname)` : t.label],
     ['Lockout', `${t.lockoutFailures} failures in ${t.lockoutPeriod} seconds`],
-    ['Users', `${users.length} (TOTP ${count('totp')}, HOTP ${count('hotp')}, skip-2fa ${count('skip')})`],
+    ['E-mail OTP', onOff(t.emailOtp)],
+    ['E-mail template', t.emailTemplate === undefined ? '(built-in)' : `flash:/${t.emailTemplate}`],
+    ['Users', `${users.length} (TOTP ${count('totp')}, HOTP ${count('hotp')}, e-mail ${count('email')}, skip-2fa ${count('skip')})`],
     ['Codes accepted', String(c.accepted)],
     ['Codes rejected', String(c.rejected)],
     ['Scratch codes used', String(c.scratchUsed)],
     ['Skews learned', String(c.skewLearned)],
     ['Lockouts', String(c.lockouts)],
+    ['E-mail codes sent', String(mail?.sent ?? 0)],
+    ['E-mail failures', String(mail?.failures ?? 0)],
   ]);
 }
 
@@ -46,7 +57,7 @@ export function formatUsers(users: readonly TwoFaUser[]): string[] {
   const rule = `${'-'.repeat(nameWidth)}  --------  -------  -----  ${'-'.repeat(24)}`;
   const rows = users.map(
     (u) =>
-      `${u.name.padEnd(nameWidth)}  ${KIND[u.kind].padEnd(8)}  ${String(u.kind === 'skip' ? '-' : u.scratch.length).padStart(7)}  ${(u.kind === 'totp' ? String(u.skew) : '-').padStart(5)}  ${u.email ?? '-'}`,
+      `${u.name.padEnd(nameWidth)}  ${KIND[u.kind].padEnd(8)}  ${String(hasCodes(u) ? u.scratch.length : '-').padStart(7)}  ${(u.kind === 'totp' ? String(u.skew) : '-').padStart(5)}  ${u.email ?? '-'}`,
   );
   return [head, rule, ...rows];
 }
@@ -57,7 +68,7 @@ export function formatUser(u: TwoFaUser, url: string, now: number): string[] {
     ['User', u.name],
     ['Type', KIND[u.kind]],
   ];
-  if (u.kind !== 'skip') {
+  if (hasCodes(u)) {
     rows.push(['Secret key', u.secret], ['OTP URL', url], ['Scratch codes', u.scratch.length ? u.scratch.join(' ') : '(none left)']);
     if (u.kind === 'hotp') rows.push(['HOTP counter', String(u.counter)]);
     if (u.kind === 'totp') rows.push(['Skew correction', `${u.skew} steps`]);
@@ -73,7 +84,7 @@ export function formatUser(u: TwoFaUser, url: string, now: number): string[] {
 
 /** What `2fa create user` prints: secret, URL, and the scratch codes last (after any QR code). */
 export function formatCreated(u: TwoFaUser, url: string): { head: string[]; scratch: string[] } {
-  if (u.kind === 'skip') return { head: [], scratch: [] };
+  if (!hasCodes(u)) return { head: [], scratch: [] };
   return {
     head: fields([
       ['Secret key', u.secret],

@@ -1,0 +1,23 @@
+/**
+ * Mail lines and `no service password-encryption` (only the non-default form; AW+ shows the service line
+ * at the top, awplus-spec.md §4.6). The SMTP password is shown sealed (`8 …`) while password encryption
+ * is on, in clear otherwise.
+ */
+import { MAIL_DEFAULT_PORT, type RunningConfig } from '../../config/model.ts';
+
+export function renderPasswordEncryption(cfg: Readonly<RunningConfig>): string[][] {
+  return cfg.passwordEncryption ? [] : [['no service password-encryption']];
+}
+
+export function renderMail(cfg: Readonly<RunningConfig>, seal: (text: string) => string): string[][] {
+  const m = cfg.mail;
+  const lines: string[] = [];
+  if (m.from) lines.push(`mail from ${m.from}`);
+  if (m.host) lines.push(`mail smtpserver ${m.host}${m.port === MAIL_DEFAULT_PORT ? '' : ` port ${m.port}`}`);
+  if (m.tls !== 'off') lines.push(`mail smtpserver tls${m.tls === 'starttls' ? ' starttls' : ''}`);
+  if (m.auth) {
+    const password = cfg.passwordEncryption ? `8 ${seal(m.auth.password)}` : m.auth.password;
+    lines.push(`mail smtpserver authentication plain username ${m.auth.user} password ${password}`);
+  }
+  return [lines];
+}
