@@ -255,7 +255,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     return assemble(this.config.current, chosen, { seal: (text) => this.secrets.seal(text) });
   }
 
-  /** Checks a local account's password (console login, later SSH). */
+  /** Checks a local account's password (console and SSH logins). */
   authenticate(user: string, password: string): LocalUser | undefined {
     const u = this.config.current.users.get(user);
     // Verify against a dummy hash for unknown users so timing does not tell which names exist.

@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../util/clock.ts';
 import type { Log } from '../util/log.ts';
-import { base32Decode, randomScratchCodes, randomSecret, sameCode } from './otp.ts';
+import { base32Decode, randomScratchCodes, randomSecret, sameCode, timeStep } from './otp.ts';
 import type { TwoFaSettings, TwoFaUser } from './types.ts';
 import type { UserStore } from './user-store.ts';
 import type { EmailOtp, IssueResult } from './email-otp.ts';
@@ -145,7 +145,7 @@ export class TwoFactorService {
   resetSkew(name: string): Promise<void> {
     return this.serial(name, async () => {
       const u = this.require(name);
-      const tm = Math.floor(this.clock.now() / 30000);
+      const tm = timeStep(this.clock.now());
       const lastStep = u.lastStep !== undefined && u.lastStep > tm + this.settings().totpWindow ? undefined : u.lastStep;
       await this.store.put({ ...u, skew: 0, skewHistory: [], lastStep });
       this.log.info('2fa-skew-reset', { user: name });
