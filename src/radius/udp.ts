@@ -51,9 +51,13 @@ export class RadiusUdp {
       return this.error;
     }
     socket.on('message', (msg, rinfo) => {
-      void this.server.handle(msg, { address: rinfo.address, port: rinfo.port }).then((reply) => {
-        if (reply && this.socket === socket) socket.send(reply, rinfo.port, rinfo.address);
-      });
+      this.server.handle(msg, { address: rinfo.address, port: rinfo.port }).then(
+        (reply) => {
+          if (reply && this.socket === socket) socket.send(reply, rinfo.port, rinfo.address);
+        },
+        // One bad packet must never take the daemon down (an unhandled rejection would).
+        (e: unknown) => this.log.error('radius-internal-error', { client: rinfo.address, message: (e as Error).message }),
+      );
     });
     socket.on('error', (e) => this.log.error('radius-socket-error', { message: e.message }));
     this.socket = socket;

@@ -140,7 +140,13 @@ export class SshService implements SshControl {
 
   private connection(client: Connection, ip: string): void {
     let user: { name: string; privilege: number } | undefined;
-    client.on('authentication', (ctx) => this.authenticate(ctx, ip).then((u) => (user = u)));
+    client.on('authentication', (ctx) =>
+      this.authenticate(ctx, ip).then(
+        (u) => (user = u),
+        // A client gone mid-login must not take the daemon down with an unhandled rejection.
+        (e: unknown) => this.app.log.info('ssh-connection-error', { address: ip, message: (e as Error).message }),
+      ),
+    );
     client.on('ready', () => {
       client.on('session', (accept) => this.session(accept(), user!, ip));
     });
@@ -203,14 +209,16 @@ export class SshService implements SshControl {
       });
       channel.on('data', idle.reset);
       channel.on('close', () => session.close());
-      void runInteractive(ed, session).finally(() => {
-        idle.stop();
-        ed.close();
-        session.close();
-        this.channels.delete(channel);
-        channel.exit(0);
-        channel.end();
-      });
+      void runInteractive(ed, session)
+        .catch((e: unknown) => this.app.log.error('ssh-session-error', { address: ip, message: (e as Error).message }))
+        .finally(() => {
+          idle.stop();
+          ed.close();
+          session.close();
+          this.channels.delete(channel);
+          channel.exit(0);
+          channel.end();
+        });
     });
     ssh.on('exec', (accept, _reject, info) => {
       const channel = accept();
