@@ -42,6 +42,7 @@ const ALLOWED: Record<string, string[]> = {
   transports: ['transports', 'terminal', 'session', 'app', 'cli', 'config', 'util', 'features'],
   util: ['util'],
   web: ['web', 'twofa', 'util', 'config'],
+  auth: ['auth', 'twofa', 'util'],
   app: ['cli', 'session', 'config', 'features', 'twofa', 'radius', 'terminal', 'transports', 'util', 'web'],
 };
 

@@ -1,0 +1,58 @@
+/**
+ * What every front door (the RADIUS server, the registration page, the OpenVPN server) shares: one
+ * login decision, transport-neutral, and the first-factor sources behind one interface (SPEC §6,
+ * DESIGN src/auth). Nothing here knows RADIUS packets, HTTP or the OpenVPN management protocol.
+ */
+
+/** What a first-factor source says about a user name and password. */
+export type FirstFactorAnswer = 'accept' | 'reject' | 'timeout';
+
+export interface FirstFactorResult {
+  readonly answer: FirstFactorAnswer;
+  /** The user's e-mail address as the source knows it (LDAP `email-attribute`), for e-mail OTP. */
+  readonly email?: string;
+}
+
+/** Local users, upstream RADIUS hosts, LDAP directories: anything that checks a password. */
+export interface FirstFactorSource {
+  /** Never rejects: a source that cannot be reached answers 'timeout'. */
+  check(user: string, password: Buffer): Promise<FirstFactorResult>;
+}
+
+/** How a front door wants a login judged. */
+export type TwoFactorMode =
+  /** The first factor alone (a plain RADIUS client). */
+  | 'off'
+  /** Second factor first, then the first factor (the OpenVPN path). */
+  | 'on'
+  /** The password field is the code alone; a directory in front already checked the password. */
+  | 'only';
+
+/** One login attempt, as any front door sees it. */
+export interface LoginRequest {
+  readonly user: string;
+  /** The password field as sent: it may carry the code (SCRV1, `2fa-in-password`), or be the answer to a challenge. */
+  readonly password: Buffer;
+  /** The token of the challenge this request answers, if any. */
+  readonly challenge?: Buffer;
+  /** Who asks (NAS address, `openvpn:tunnel0`): a challenge is only answered from where it was issued. */
+  readonly client: string;
+  readonly mode: TwoFactorMode;
+  /** `2fa-in-password`: the code may be appended to the password. */
+  readonly codeInPassword: boolean;
+  /** Where the password is checked. */
+  readonly firstFactor: FirstFactorSource;
+}
+
+/** What to answer. `reason` goes to the audit log and the statistics. */
+export type LoginDecision =
+  | { readonly kind: 'accept'; readonly reason: string }
+  | { readonly kind: 'reject'; readonly reason: string; readonly message?: string }
+  | {
+      readonly kind: 'challenge';
+      readonly reason: string;
+      /** Opaque, single use, bound to the user and the client: echoed back in `LoginRequest.challenge`. */
+      readonly token: Buffer;
+      /** What to show the user. */
+      readonly prompt: string;
+    };

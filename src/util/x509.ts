@@ -1,0 +1,123 @@
+/**
+ * X.509 certificates made by the appliance itself: the self-signed certificate of the registration
+ * page and the local CA of the OpenVPN server (SPEC §8, §15). ECDSA P-256 with SHA-256, which every
+ * TLS peer we serve (Chromium, OpenSSL in OpenVPN) accepts. @peculiar/x509 over node:crypto's WebCrypto;
+ * its dependency injection (tsyringe) needs the Reflect metadata polyfill loaded first.
+ */
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { createHash, webcrypto, X509Certificate } from 'node:crypto';
+
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+
+/** A certificate and its private key, both PEM. */
+export interface CertifiedKey {
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** What a new certificate says about its subject. */
+export interface CertificateRequest {
+  /** Common name (`CN=`). */
+  readonly commonName: string;
+  /** DNS names and IP addresses for subjectAltName. */
+  readonly dnsNames?: readonly string[];
+  readonly ipAddresses?: readonly string[];
+  /** Validity start (appliance clock, ms) and length in days. */
+  readonly now: number;
+  readonly days: number;
+}
+
+function serial(): string {
+  // RFC 5280 §4.1.2.2: positive, at most 20 octets; 16 random octets with the top bit clear.
+  const bytes = webcrypto.getRandomValues(new Uint8Array(16));
+  bytes[0] = bytes[0]! & 0x7f;
+  return Buffer.from(bytes).toString('hex');
+}
+
+function subjectAltName(r: CertificateRequest): x509.Extension[] {
+  const names = [...(r.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })), ...(r.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value }))];
+  return names.length ? [new x509.SubjectAlternativeNameExtension(names)] : [];
+}
+
+async function exportKey(keys: CryptoKeyPair): Promise<string> {
+  const der = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey);
+  return x509.PemConverter.encode(der, 'PRIVATE KEY');
+}
+
+function validity(r: CertificateRequest): { notBefore: Date; notAfter: Date } {
+  // An hour of slack before "now" so a peer whose clock is a little behind still accepts it.
+  return { notBefore: new Date(r.now - 3_600_000), notAfter: new Date(r.now + r.days * 86_400_000) };
+}
+
+const escapeDn = (cn: string) => cn.replace(/([,+"\\<>;=])/g, '\\$1');
+
+/** A self-signed TLS server certificate. */
+export async function selfSignedServer(r: CertificateRequest): Promise<CertifiedKey> {
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name: `CN=${escapeDn(r.commonName)}`,
+    ...validity(r),
+    keys: keys as unknown as CryptoKeyPair,
+    signingAlgorithm: ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      ...subjectAltName(r),
+    ],
+  });
+  return { cert: cert.toString('pem'), key: await exportKey(keys as unknown as CryptoKeyPair) };
+}
+
+/** A certificate authority (self-signed, may sign end-entity certificates only). */
+export async function certificateAuthority(r: CertificateRequest): Promise<CertifiedKey> {
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name: `CN=${escapeDn(r.commonName)}`,
+    ...validity(r),
+    keys: keys as unknown as CryptoKeyPair,
+    signingAlgorithm: ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey as unknown as CryptoKey),
+    ],
+  });
+  return { cert: cert.toString('pem'), key: await exportKey(keys as unknown as CryptoKeyPair) };
+}
+
+/** An end-entity certificate signed by `ca` for TLS servers (`server`) or clients (`client`). */
+export async function issue(ca: CertifiedKey, r: CertificateRequest, purpose: 'server' | 'client'): Promise<CertifiedKey> {
+  const caCert = new x509.X509Certificate(ca.cert);
+  const caKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(ca.key), ALG, false, ['sign']);
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject: `CN=${escapeDn(r.commonName)}`,
+    issuer: caCert.subject,
+    ...validity(r),
+    publicKey: keys.publicKey as unknown as CryptoKey,
+    signingKey: caKey as unknown as CryptoKey,
+    signingAlgorithm: ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
+      new x509.ExtendedKeyUsageExtension([purpose === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
+      await x509.AuthorityKeyIdentifierExtension.create(caCert),
+      ...subjectAltName(r),
+    ],
+  });
+  return { cert: cert.toString('pem'), key: await exportKey(keys as unknown as CryptoKeyPair) };
+}
+
+/** What `show` commands tell about a certificate: SHA-256 fingerprint (as OpenSSL prints it) and expiry. */
+export function describeCertificate(pem: string): { fingerprint: string; notAfter: Date; subject: string } {
+  const c = new X509Certificate(pem);
+  const fp = createHash('sha256').update(c.raw).digest('hex').toUpperCase().match(/../g)!.join(':');
+  return { fingerprint: fp, notAfter: new Date(c.validTo), subject: c.subject };
+}
