@@ -18,8 +18,7 @@ const BIN = new URL('../bin/awplus.mjs', import.meta.url).pathname;
 export async function runBootBench(): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'awplus-bench-boot-'));
   const flash = join(dir, 'flash');
-  const setup = new App({ flash, log: quiet });
-  await setup.start();
+  const setup = await App.start({ flash, log: quiet });
   await Promise.all(Array.from({ length: 10_000 }, (_, i) => setup.twofa.createUser(`user${i}`, { secret: randomSecret() })));
   await setup.stop();
   const hash = hashPassword('pw');
@@ -29,8 +28,8 @@ export async function runBootBench(): Promise<string[]> {
   writeFileSync(join(flash, 'default.cfg'), lines.join('\n') + '\n');
 
   const t0 = performance.now();
-  const app = new App({ flash, log: quiet });
-  const report = await app.start();
+  const app = await App.start({ flash, log: quiet });
+  const report = app.bootReport;
   const boot = performance.now() - t0;
   if (report.errors.length) throw new Error(`boot errors: ${JSON.stringify(report.errors.slice(0, 3))}`);
   const s = app.openSession({ source: 'test', user: 'bench', userPrivilege: 15, enabled: true, location: 'bench' });

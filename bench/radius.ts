@@ -76,8 +76,7 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 
 export async function runRadiusBench(): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'awplus-bench-radius-'));
-  const app = new App({ flash: join(dir, 'flash'), log: quiet });
-  await app.start();
+  const app = await App.start({ flash: join(dir, 'flash'), log: quiet });
   const s = app.openSession({ source: 'test', user: 'bench', userPrivilege: 15, enabled: true, location: 'bench' });
   for (const line of ['conf t', 'service 2fa', 'radius-server local', `server auth-port ${OURS}`, 'nas 127.0.0.1 key benchsecret 2fa', 'server enable', 'end']) {
     await s.execute(line);

@@ -13,11 +13,12 @@ import { performance } from 'node:perf_hooks';
 import { createGuardrails, verifySync } from 'otplib';
 import { TWOFA_DEFAULTS } from '../src/config/model.ts';
 import { base32Decode, hotp, randomSecret, timeStep } from '../src/twofa/otp.ts';
-import { TwoFactorService } from '../src/twofa/service.ts';
+import { TwoFactor } from '../src/twofa/facade.ts';
+import { LevelUserStore } from '../src/twofa/store/level.ts';
 import type { TwoFaSettings, TwoFaUser } from '../src/twofa/types.ts';
-import { UserStore } from '../src/twofa/user-store.ts';
 import { searchSkew } from '../src/twofa/verifier.ts';
 import { ApplianceClock } from '../src/util/clock.ts';
+import { Flash } from '../src/util/flash.ts';
 
 const settings: TwoFaSettings = { ...TWOFA_DEFAULTS, enabled: true, skewAdjust: true, maxSkew: 3000, emailOtp: false, label: 'bench' };
 
@@ -30,9 +31,9 @@ function percentile(sorted: number[], p: number): number {
 /** Facade throughput: every user verifies one valid code; 100 verifications in flight. */
 async function facadeThroughput(users: number): Promise<{ perSecond: number; p50: number; p99: number; batches: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'awplus-bench-'));
-  const store = await UserStore.open(dir);
+  const store = await LevelUserStore.open(dir);
   const clock = new ApplianceClock();
-  const svc = new TwoFactorService(store, clock, quiet, () => settings);
+  const svc = new TwoFactor(store, clock, quiet, () => settings, new Flash(dir));
   const created: TwoFaUser[] = [];
   for (let i = 0; i < users; i++) created.push(await svc.createUser(`u${i}`, { secret: randomSecret() }));
   const batchesBefore = store.stats.batches;
@@ -70,10 +71,10 @@ function timeIt(n: number, fn: () => void): number {
  */
 async function latencyDuringSearches(): Promise<{ p50: number; p99: number; searches: number; normal: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'awplus-bench-'));
-  const store = await UserStore.open(dir);
+  const store = await LevelUserStore.open(dir);
   const clock = new ApplianceClock();
   const s: TwoFaSettings = { ...settings, lockoutFailures: 100 };
-  const svc = new TwoFactorService(store, clock, quiet, () => s);
+  const svc = new TwoFactor(store, clock, quiet, () => s, new Flash(dir));
   await svc.createUser('far', { secret: randomSecret() });
   const users = await Promise.all(Array.from({ length: 15_000 }, (_, i) => svc.createUser(`n${i}`, { secret: randomSecret() })));
   let searches = 0;

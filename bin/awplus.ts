@@ -6,7 +6,8 @@
  *   awplus connect [--flash DIR]    a CLI session on the running daemon
  */
 import { parseArgs } from 'node:util';
-import { App, formatBootReport } from '../src/app.ts';
+import { App } from '../src/app.ts';
+import { formatBootReport } from '../src/session/script.ts';
 import { runConsole } from '../src/transports/console.ts';
 import { connectToDaemon } from '../src/transports/connect.ts';
 import { listenControlSocket } from '../src/transports/control-socket.ts';
@@ -46,10 +47,8 @@ async function main(): Promise<number> {
   // Audit and error events go to stderr as JSON lines (SPEC §11); the console transcript stays on stdout.
   let app: App | undefined;
   const log = jsonLog((line) => void process.stderr.write(line), () => app?.clock.now() ?? Date.now());
-  app = new App({ flash, log: values.daemon ? log : quietLog(log) });
-  let report;
   try {
-    report = await app.start();
+    app = await App.start({ flash, log: values.daemon ? log : quietLog(log) });
   } catch (e) {
     if (e instanceof FlashLockedError) {
       process.stderr.write(`awplus: ${e.message}\n`);
@@ -57,12 +56,12 @@ async function main(): Promise<number> {
     }
     throw e;
   }
-  const bootErrors = formatBootReport(report);
+  const running = app;
+  const bootErrors = formatBootReport(running.bootReport);
 
   if (values.daemon) {
     process.stderr.write(bootErrors);
-    const server = await listenControlSocket(app);
-    const running = app;
+    const server = await listenControlSocket(running, running.flash.dir);
     running.on('rebooted', (r) => process.stderr.write(formatBootReport(r)));
     process.stdout.write(`awplus daemon ready (flash ${running.flash.dir}, pid ${process.pid})\n`);
     await new Promise<void>((resolve) => {
@@ -77,7 +76,6 @@ async function main(): Promise<number> {
 
   // Console: boot errors are shown where the operator sees them (stdout on a TTY, stderr for scripts).
   (process.stdin.isTTY ? process.stdout : process.stderr).write(bootErrors);
-  const running = app;
   running.on('rebooted', (r) => (process.stdin.isTTY ? process.stdout : process.stderr).write(formatBootReport(r)));
   const status = await runConsole(running, process.stdin, process.stdout);
   await running.stop();

@@ -21,29 +21,33 @@ function files(dir: string): string[] {
 /** Top-level area of a src file: `cli`, `session`, `features`, … or `app` for src/app.ts. */
 const area = (file: string) => relative(SRC, file).split('/')[0]!.replace(/\.ts$/, '');
 
-function imports(file: string): { target: string; typeOnly: boolean }[] {
+function imports(file: string): { target: string }[] {
   const text = readFileSync(file, 'utf8');
-  const out: { target: string; typeOnly: boolean }[] = [];
+  const out: { target: string }[] = [];
   for (const m of text.matchAll(/^\s*(import|export)\s+(type\s+)?[^'";]*?from\s+'([^']+)'/gm)) {
-    if (m[3]!.startsWith('.')) out.push({ target: resolve(dirname(file), m[3]!), typeOnly: Boolean(m[2]) });
+    if (m[3]!.startsWith('.')) out.push({ target: resolve(dirname(file), m[3]!) });
   }
   return out;
 }
 
-/** Areas each area may import at run time (type-only imports of `config` are allowed to `session`). */
+/**
+ * Areas each area may import (shared/DESIGN.md "Directions of import"), with no exceptions: the CLI
+ * engine knows no feature; engines (twofa, auth, radius, ldap, web, openvpn) never import the CLI,
+ * sessions or features and read settings they define themselves; radius, web and openvpn share auth,
+ * never each other; nothing imports transports but app (and bin, outside src/).
+ */
 const ALLOWED: Record<string, string[]> = {
+  util: ['util'],
   cli: ['cli', 'util'],
   session: ['session', 'cli', 'util'],
-  config: ['config', 'util'],
-  features: ['features', 'session', 'config', 'cli', 'util', 'twofa', 'radius'],
-  twofa: ['twofa', 'util'],
-  radius: ['radius', 'twofa', 'config', 'util'],
   terminal: ['terminal', 'session', 'util'],
-  transports: ['transports', 'terminal', 'session', 'app', 'cli', 'config', 'util', 'features'],
-  util: ['util'],
-  web: ['web', 'twofa', 'util', 'config'],
+  config: ['config', 'util'],
+  twofa: ['twofa', 'util'],
   auth: ['auth', 'twofa', 'util'],
-  app: ['cli', 'session', 'config', 'features', 'twofa', 'radius', 'terminal', 'transports', 'util', 'web'],
+  radius: ['radius', 'auth', 'util'],
+  features: ['features', 'session', 'config', 'cli', 'util', 'twofa', 'auth', 'radius'],
+  transports: ['transports', 'terminal', 'session', 'cli', 'auth', 'util'],
+  app: ['app', 'cli', 'session', 'config', 'features', 'twofa', 'auth', 'radius', 'transports', 'util'],
 };
 
 test('imports follow the architecture', () => {
@@ -55,10 +59,9 @@ test('imports follow the architecture', () => {
       problems.push(`${relative(ROOT, file)}: unknown area ${from}`);
       continue;
     }
-    for (const { target, typeOnly } of imports(file)) {
+    for (const { target } of imports(file)) {
       if (!target.startsWith(SRC)) continue;
       const to = area(target);
-      if (typeOnly && from === 'session' && to === 'config') continue;
       if (!allowed.includes(to)) problems.push(`${relative(ROOT, file)} imports ${relative(ROOT, target)} (${from} → ${to})`);
     }
   }
@@ -73,4 +76,22 @@ test('only bin/ calls process.exit', () => {
 test('nothing reads Date.now() but the clock', () => {
   const offenders = files(SRC).filter((f) => !f.endsWith('util/clock.ts') && /Date\.now\(\)/.test(readFileSync(f, 'utf8')));
   assert.deepEqual(offenders.map((f) => relative(ROOT, f)), []);
+});
+
+test('no import cycles between files of src/', () => {
+  const graph = new Map(files(SRC).map((f) => [f, imports(f).map((i) => i.target).filter((t) => t.startsWith(SRC))]));
+  const cycles: string[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (f: string, path: string[]): void => {
+    if (state.get(f) === 'done') return;
+    if (state.get(f) === 'visiting') {
+      cycles.push([...path.slice(path.indexOf(f)), f].map((p) => relative(SRC, p)).join(' → '));
+      return;
+    }
+    state.set(f, 'visiting');
+    for (const t of graph.get(f) ?? []) visit(t, [...path, f]);
+    state.set(f, 'done');
+  };
+  for (const f of graph.keys()) visit(f, []);
+  assert.deepEqual(cycles, []);
 });

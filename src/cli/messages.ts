@@ -57,6 +57,7 @@ export const msg = {
   twofaSkipUser: (name: string) => `% 2FA user ${name} is a skip-2fa user and has no codes`,
   twofaQrLinkWarning: '% Warning: this link sends the secret key to an external web site',
   twofaCreated: (name: string, kind: string) => `Created 2FA user ${name} (${kind})`,
+  newScratchCodes: 'New scratch codes (each can be used once):',
   // Export/import — AW+ manual 機器交換時のユーザー再登録手順 [FOUND] for the prompts and success lines.
   exportPassword: 'Enter security password: ',
   exportPasswordAgain: 'Re-enter password: ',
@@ -81,6 +82,11 @@ export const msg = {
   // SSH [OURS]
   sshCannotListen: (why: string) => `% Warning: the SSH server cannot listen: ${why}`,
   sshNotAllowed: (name: string) => `% User ${name} is not in the SSH allow list`,
+  idleTimeout: '% Session closed: idle for longer than exec-timeout',
+
+  // awplus connect [OURS]
+  connectFailed: (path: string, why: string) => `% Cannot connect to ${path}: ${why}`,
+  noDaemon: 'no awplus daemon is running on this flash directory',
 
   // RADIUS and AAA [OURS]
   radiusCannotListen: (why: string) => `% Warning: the local RADIUS server cannot listen: ${why}`,

@@ -26,6 +26,16 @@ export class ConfigStore<M> extends EventEmitter<{ change: [M] }> {
     this.changed();
   }
 
+  /**
+   * `select(model)`, recomputed only after the model changed (BIRD reconfigure, VyOS get_config): the
+   * engines read their settings on every request, so they are derived once per change.
+   */
+  derived<T>(select: (model: Readonly<M>) => T): () => T {
+    let cached: { value: T } | undefined;
+    this.on('change', () => (cached = undefined));
+    return () => (cached ??= { value: select(this.model) }).value;
+  }
+
   /** Back to factory defaults (boot, reboot). */
   reset(): void {
     this.model = this.factory();

@@ -1,7 +1,7 @@
 /** Counters of the local RADIUS server (`show radius local-server statistics`). */
 
 /** Why a packet got no answer (RFC 2865 §3: silently discarded). */
-export type DropReason = 'unknown-client' | 'malformed' | 'not-access-request' | 'bad-message-authenticator' | 'missing-message-authenticator' | 'bad-password-attribute' | 'in-progress' | 'internal-error';
+export type DropReason = 'unknown-client' | 'malformed' | 'duplicate-of-dropped' | 'not-access-request' | 'bad-message-authenticator' | 'missing-message-authenticator' | 'bad-password-attribute' | 'in-progress' | 'internal-error';
 
 export class ServerStats {
   requests = 0;

@@ -1,6 +1,6 @@
 /**
  * What a command handler gets (FRR DEFPY arguments + vty): its converted arguments, the `no` flag, an
- * output sink, the session it runs in and the application services `S`.
+ * output sink, the session it runs in and the appliance `S` (what handlers may use of it).
  */
 
 /** A handler's refusal: printed as one `% ` line, the line counts as rejected. */
@@ -58,7 +58,7 @@ export interface CommandContext<S> {
   readonly no: boolean;
   readonly out: Output;
   readonly session: SessionControl;
-  readonly services: S;
+  readonly app: S;
   /** Throws a CommandError: the message is printed and the line counts as rejected. */
   error(message: string): never;
 }

@@ -3,6 +3,7 @@
  * config mode, lines of a parent mode walk up to it, `!` lines separate, a failing line is recorded
  * with its number and the rest still applies (SPEC §3 boot config loading).
  */
+import { msg } from '../cli/messages.ts';
 import type { Session } from './session.ts';
 
 /** A line of the file that was not applied. */
@@ -30,4 +31,15 @@ export async function runConfigScript<S>(session: Session<S>, text: string): Pro
     }
   }
   return errors;
+}
+
+/** What applying a startup config found. */
+export interface BootReport {
+  readonly file: string;
+  readonly errors: readonly ScriptError[];
+}
+
+/** Boot errors, one line each with the file and line number. */
+export function formatBootReport(report: BootReport): string {
+  return report.errors.map((e) => msg.bootError(`flash:/${report.file}`, e.line, e.text, e.message) + '\n').join('');
 }

@@ -15,7 +15,7 @@ import type { Completion, ExecResult, InteractiveSession, SessionHost } from './
 export interface SessionEnvironment<S> {
   readonly grammar: Grammar;
   readonly handlers: HandlerTable<S>;
-  readonly services: S;
+  readonly app: S;
   /** Current hostname for the prompt. */
   hostname(): string;
   /** The appliance clock (idle times). */
@@ -243,7 +243,7 @@ export class Session<S> implements InteractiveSession, SessionControl {
             lines: (text) => void this.buffer.push(...(typeof text === 'string' ? text.replace(/\n$/, '').split('\n') : text)),
           },
           session: this,
-          services: this.env.services,
+          app: this.env.app,
           error: (message: string): never => {
             throw new CommandError(message);
           },

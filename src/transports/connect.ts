@@ -6,6 +6,7 @@
 import { connect as netConnect } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { msg } from '../cli/messages.ts';
 import { CONTROL_SOCKET } from './control-socket.ts';
 
 /** Connects to the daemon owning `flashDir`; resolves to the process exit status. */
@@ -22,8 +23,8 @@ export function connectToDaemon(
     let status: number | undefined;
     let trailer: number[] | undefined;
     socket.on('error', (e: NodeJS.ErrnoException) => {
-      const why = e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? 'no awplus daemon is running on this flash directory' : e.message;
-      stderr.write(`% Cannot connect to ${path}: ${why}\n`);
+      const why = e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? msg.noDaemon : e.message;
+      stderr.write(`${msg.connectFailed(path, why)}\n`);
       resolve(1);
     });
     socket.on('connect', () => {

@@ -3,18 +3,15 @@
  * (back to the login prompt after `exit`, as on a router's console port); otherwise script mode
  * starting at `#`, exit status 1 when a line was rejected.
  */
-import type { App } from '../app.ts';
 import { msg } from '../cli/messages.ts';
 import { runInteractive } from '../terminal/bind.ts';
 import { LineEditor } from '../terminal/line-editor.ts';
 import { lineSource, runScriptMode } from '../terminal/script-mode.ts';
-
-/** A failed login waits this long before the next prompt (slows password guessing). */
-const LOGIN_FAILURE_DELAY_MS = 1000;
+import type { CliHost } from './cli-host.ts';
 
 /** Runs the console until input ends; resolves to the exit status. */
-export async function runConsole(app: App, stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStream): Promise<number> {
-  if (!stdin.isTTY) return runScript(app, stdin, stdout);
+export async function runConsole(host: CliHost, stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStream): Promise<number> {
+  if (!stdin.isTTY) return runScript(host, stdin, stdout);
 
   stdin.setRawMode(true);
   const editor = new LineEditor({ input: stdin, output: stdout, columns: stdout.columns, rows: stdout.rows });
@@ -22,21 +19,18 @@ export async function runConsole(app: App, stdin: NodeJS.ReadStream, stdout: Nod
   stdout.on('resize', onResize);
   try {
     for (;;) {
-      const user = await editor.question(msg.loginPrompt(app.config.current.hostname), { secret: false });
+      const user = await editor.question(msg.loginPrompt(host.hostname()), { secret: false });
       if (user === null) return 0;
       if (user.trim() === '') continue;
       const password = await editor.question(msg.passwordPrompt, { secret: true });
       if (password === null) return 0;
       editor.write('\n');
-      const account = app.authenticate(user.trim(), password);
+      const account = await host.login({ user: user.trim(), password, via: 'console' });
       if (!account) {
-        app.log.info('login-failed', { user: user.trim(), via: 'console' });
-        await new Promise((r) => setTimeout(r, LOGIN_FAILURE_DELAY_MS));
         editor.write(`${msg.loginIncorrect}\n`);
         continue;
       }
-      app.log.info('login', { user: account.name, via: 'console' });
-      const session = app.openSession({
+      const session = host.openSession({
         source: 'console',
         user: account.name,
         userPrivilege: account.privilege,
@@ -58,21 +52,20 @@ export async function runConsole(app: App, stdin: NodeJS.ReadStream, stdout: Nod
 }
 
 /** Script mode; after `reboot` the rest of the input runs on the rebooted appliance, like a console. */
-async function runScript(app: App, stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStream): Promise<number> {
+async function runScript(host: CliHost, stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStream): Promise<number> {
   const lines = lineSource(stdin);
   let rebooted = false;
-  const onReboot = () => (rebooted = true);
-  app.on('rebooted', onReboot);
+  const stopWatching = host.onReboot(() => (rebooted = true));
   let ok = true;
   try {
     do {
       rebooted = false;
-      const session = app.openSession({ source: 'script', user: 'manager', userPrivilege: 15, enabled: true, location: 'console' });
+      const session = host.openSession({ source: 'script', user: 'manager', userPrivilege: 15, enabled: true, location: 'console' });
       if (!(await runScriptMode(session, lines, (text) => void stdout.write(text)))) ok = false;
       session.close();
     } while (rebooted);
   } finally {
-    app.off('rebooted', onReboot);
+    stopWatching();
     lines.close();
   }
   return ok ? 0 : 1;

@@ -7,11 +7,12 @@
  */
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { App } from '../app.ts';
 import { runInteractive } from '../terminal/bind.ts';
 import { LineEditor } from '../terminal/line-editor.ts';
 import { lineSource, runScriptMode } from '../terminal/script-mode.ts';
+import type { CliHost } from './cli-host.ts';
 
 /** Name of the socket inside the flash directory (a dot-file: internal, not listed by `dir`). */
 export const CONTROL_SOCKET = '.cli.sock';
@@ -52,10 +53,10 @@ function demux(keys: PassThrough, onFrame: (frame: Record<string, unknown>) => v
   };
 }
 
-async function serveTty(app: App, socket: Socket, header: ConnectHeader, rest: Buffer): Promise<void> {
+async function serveTty(host: CliHost, socket: Socket, header: ConnectHeader, rest: Buffer): Promise<void> {
   const keys = new PassThrough();
   const editor = new LineEditor({ input: keys, output: socket, columns: header.columns ?? 80, rows: header.rows ?? 24 });
-  const session = app.openSession({
+  const session = host.openSession({
     source: 'connect',
     user: header.user ?? 'manager',
     userPrivilege: 15,
@@ -83,11 +84,11 @@ async function serveTty(app: App, socket: Socket, header: ConnectHeader, rest: B
   }
 }
 
-async function serveScript(app: App, socket: Socket, rest: Buffer): Promise<void> {
+async function serveScript(host: CliHost, socket: Socket, rest: Buffer): Promise<void> {
   const input = new PassThrough();
   input.write(rest);
   socket.pipe(input);
-  const session = app.openSession({ source: 'connect', user: 'manager', userPrivilege: 15, enabled: true, location: 'local' });
+  const session = host.openSession({ source: 'connect', user: 'manager', userPrivilege: 15, enabled: true, location: 'local' });
   const lines = lineSource(input);
   let ok = false;
   try {
@@ -99,7 +100,7 @@ async function serveScript(app: App, socket: Socket, rest: Buffer): Promise<void
   }
 }
 
-function serve(app: App, socket: Socket): void {
+function serve(host: CliHost, socket: Socket): void {
   let head = Buffer.alloc(0);
   const onData = (chunk: Buffer): void => {
     head = Buffer.concat([head, chunk]);
@@ -118,10 +119,10 @@ function serve(app: App, socket: Socket): void {
       return;
     }
     const rest = head.subarray(nl + 1);
-    const run = header.tty ? serveTty(app, socket, header, rest) : serveScript(app, socket, rest);
+    const run = header.tty ? serveTty(host, socket, header, rest) : serveScript(host, socket, rest);
     socket.resume();
     run.catch((e: unknown) => {
-      app.log.error('control-socket-error', { message: e instanceof Error ? e.message : String(e) });
+      host.log.error('control-socket-error', { message: e instanceof Error ? e.message : String(e) });
       socket.destroy();
     });
   };
@@ -129,12 +130,12 @@ function serve(app: App, socket: Socket): void {
   socket.on('error', () => socket.destroy());
 }
 
-/** Listens on `flash/.cli.sock` (owner-only). A leftover socket file is replaced: we hold the flash lock. */
-export async function listenControlSocket(app: App): Promise<Server> {
-  const path = app.flash.path(CONTROL_SOCKET);
+/** Listens on `DIR/.cli.sock` (owner-only). A leftover socket file is replaced: we hold the flash lock. */
+export async function listenControlSocket(host: CliHost, flashDir: string): Promise<Server> {
+  const path = join(flashDir, CONTROL_SOCKET);
   rmSync(path, { force: true });
   // Half-open: a script client ends its input first and still reads the output and the exit status.
-  const server = createServer({ allowHalfOpen: true }, (socket) => serve(app, socket));
+  const server = createServer({ allowHalfOpen: true }, (socket) => serve(host, socket));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(path, () => {

@@ -7,30 +7,23 @@
  * listener; existing sessions are never cut by a config change.
  */
 import { createHash } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import ssh2, { type AuthContext, type Connection, type ServerChannel, type Session as SshSession } from 'ssh2';
+import { msg } from '../cli/messages.ts';
+import { runInteractive } from '../terminal/bind.ts';
+import { LineEditor } from '../terminal/line-editor.ts';
+import type { Flash } from '../util/flash.ts';
+import { Listener, type ListenerStatus } from '../util/listener.ts';
+import type { CliHost } from './cli-host.ts';
 
 // ssh2 is CommonJS: its named exports are not visible to ESM imports.
 const { Server, utils } = ssh2;
 type Server = InstanceType<typeof ssh2.Server>;
-import type { App } from '../app.ts';
-import type { SshConfig } from '../config/model.ts';
-import type { SshControl, SshStatus } from '../features/services.ts';
-import { runInteractive } from '../terminal/bind.ts';
-import { LineEditor } from '../terminal/line-editor.ts';
 
 /** Host key files in flash (dot-files: internal, not listed by `dir`). */
 const HOST_KEYS = [
   { file: '.ssh_host_ed25519_key', type: 'ed25519' as const },
   { file: '.ssh_host_ecdsa_key', type: 'ecdsa' as const },
 ];
-
-/** A failed password waits this long before the client hears "no" (slows guessing). */
-const FAILURE_DELAY_MS = 1000;
-/** Failures from one address within THROTTLE_WINDOW_MS after which it is refused for that long. */
-const THROTTLE_FAILURES = 5;
-const THROTTLE_WINDOW_MS = 60_000;
-
 
 /**
  * A new host key in OpenSSH format. ssh2's ed25519 encoder now and then writes a key its own parser
@@ -49,93 +42,83 @@ function fingerprint(publicBlob: Buffer): string {
   return `SHA256:${createHash('sha256').update(publicBlob).digest('base64').replace(/=+$/, '')}`;
 }
 
-/** The SSH transport of one appliance. */
-export class SshService implements SshControl {
-  private server: Server | undefined;
-  private boundPort: number | undefined;
-  private lastError: string | undefined;
-  private readonly hostKeys: { pem: string; type: string; fingerprint: string }[];
-  private readonly failures = new Map<string, number[]>();
-  private readonly channels = new Set<ServerChannel>();
-  private applying: Promise<void> = Promise.resolve();
+/** What SSH reads of the running config. */
+export interface SshSettings {
+  readonly enabled: boolean;
+  readonly port: number;
+  /** Empty: every local user may log in. */
+  readonly allowUsers: readonly string[];
+  /** Idle minutes before a session is closed; 0 = never. */
+  readonly execTimeout: number;
+}
 
-  constructor(private readonly app: App) {
+/** What the SSH transport needs of the appliance. */
+export interface SshHost extends CliHost {
+  readonly flash: Flash;
+  sshSettings(): SshSettings;
+}
+
+/** What `show ssh server` reports. */
+export interface SshStatus extends ListenerStatus {
+  readonly sessions: number;
+  readonly hostKeys: readonly { type: string; fingerprint: string }[];
+}
+
+/** The SSH transport of one appliance. */
+export class SshServer {
+  private readonly hostKeys: { pem: string; type: string; fingerprint: string }[];
+  private readonly channels = new Set<ServerChannel>();
+  readonly listener: Listener<Server>;
+
+  constructor(private readonly host: SshHost) {
     this.hostKeys = HOST_KEYS.map(({ file, type }) => {
-      if (!app.flash.exists(file)) app.flash.write(file, newHostKey(type), 0o600);
-      const pem = app.flash.read(file);
+      if (!host.flash.exists(file)) host.flash.write(file, newHostKey(type), 0o600);
+      const pem = host.flash.read(file);
       const key = utils.parseKey(pem);
       if (key instanceof Error) throw new Error(`flash:/${file}: ${key.message}`);
       return { pem, type: key.type, fingerprint: fingerprint(key.getPublicSSH()) };
     });
+    this.listener = new Listener<Server>(
+      {
+        name: 'ssh',
+        open: async (port) => {
+          const server = new Server({ hostKeys: this.hostKeys.map((k) => k.pem), ident: 'awplus-2fa' }, (client, info) => this.connection(client, info.ip));
+          await new Promise<void>((resolve, reject) => {
+            server.once('error', reject);
+            server.listen(port, '0.0.0.0', () => {
+              server.off('error', reject);
+              resolve();
+            });
+          });
+          server.on('error', (e: Error) => host.log.error('ssh-server-error', { message: e.message }));
+          return server;
+        },
+        // close() stops accepting at once; established connections carry on (issue #5: "not existing
+        // sessions"). Its callback waits for them all to end, so it is not awaited.
+        close: (server) => void server.close(),
+      },
+      host.log,
+    );
   }
 
   status(): SshStatus {
     return {
-      listening: this.server !== undefined,
-      port: this.boundPort,
-      error: this.lastError,
+      ...this.listener.status(),
       sessions: this.channels.size,
       hostKeys: this.hostKeys.map(({ type, fingerprint }) => ({ type, fingerprint })),
     };
   }
 
-  /**
-   * Makes the listener match the config: bound on `port` while enabled, closed otherwise. Calls are
-   * serialised; resolves to an error text when the port cannot be bound.
-   */
-  apply(cfg: Readonly<SshConfig> = this.app.config.current.ssh): Promise<string | undefined> {
-    const run = this.applying.then(() => this.reconcile(cfg));
-    this.applying = run.then(() => undefined);
-    return run;
-  }
-
-  private async reconcile(cfg: Readonly<SshConfig>): Promise<string | undefined> {
-    const want = cfg.enabled ? cfg.port : undefined;
-    if (want === this.boundPort && (want === undefined || this.server)) return undefined;
-    this.closeListener();
-    this.lastError = undefined;
-    if (want === undefined) return undefined;
-    const server = new Server({ hostKeys: this.hostKeys.map((k) => k.pem), ident: 'awplus-2fa' }, (client, info) => this.connection(client, info.ip));
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(want, '0.0.0.0', () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-    } catch (e) {
-      this.lastError = `${(e as NodeJS.ErrnoException).code ?? (e as Error).message} on port ${want}`;
-      this.app.log.error('ssh-listen-failed', { port: want, error: this.lastError });
-      return this.lastError;
-    }
-    server.on('error', (e: Error) => this.app.log.error('ssh-server-error', { message: e.message }));
-    this.server = server;
-    this.boundPort = want;
-    this.app.log.info('ssh-listening', { port: want });
-    return undefined;
-  }
-
-  private closeListener(): void {
-    const server = this.server;
-    this.server = undefined;
-    this.boundPort = undefined;
-    // close() stops accepting at once; established connections carry on (issue #5: "not existing
-    // sessions"). Its callback waits for them all to end, so it is not awaited.
-    server?.close();
+  /** Listens on `ssh server port` while `service ssh`, closed otherwise; an error text if the port cannot be bound. */
+  apply(): Promise<string | undefined> {
+    const s = this.host.sshSettings();
+    return this.listener.apply(s.enabled ? s.port : undefined);
   }
 
   /** Stops listening and ends every SSH session (appliance shutdown). */
   async stop(): Promise<void> {
-    await this.applying;
-    this.closeListener();
+    await this.listener.stop();
     for (const ch of this.channels) ch.end();
-  }
-
-  private throttled(ip: string, now: number): boolean {
-    const recent = (this.failures.get(ip) ?? []).filter((t) => t > now - THROTTLE_WINDOW_MS);
-    this.failures.set(ip, recent);
-    return recent.length >= THROTTLE_FAILURES;
   }
 
   private connection(client: Connection, ip: string): void {
@@ -144,16 +127,16 @@ export class SshService implements SshControl {
       this.authenticate(ctx, ip).then(
         (u) => (user = u),
         // A client gone mid-login must not take the daemon down with an unhandled rejection.
-        (e: unknown) => this.app.log.info('ssh-connection-error', { address: ip, message: (e as Error).message }),
+        (e: unknown) => this.host.log.info('ssh-connection-error', { address: ip, message: (e as Error).message }),
       ),
     );
     client.on('ready', () => {
       client.on('session', (accept) => this.session(accept(), user!, ip));
     });
-    client.on('error', (e) => this.app.log.info('ssh-connection-error', { address: ip, message: e.message }));
+    client.on('error', (e) => this.host.log.info('ssh-connection-error', { address: ip, message: e.message }));
   }
 
-  /** Password or keyboard-interactive against the local users; a delay and a log line on failure. */
+  /** Password or keyboard-interactive against the local accounts. */
   private async authenticate(ctx: AuthContext, ip: string): Promise<{ name: string; privilege: number } | undefined> {
     if (ctx.method !== 'password' && ctx.method !== 'keyboard-interactive') {
       ctx.reject(['password', 'keyboard-interactive']);
@@ -162,23 +145,21 @@ export class SshService implements SshControl {
     const password =
       ctx.method === 'password'
         ? ctx.password
-        : await new Promise<string | undefined>((resolve) => ctx.prompt([{ prompt: 'Password: ', echo: false }], (answers) => resolve(answers[0])));
-    const cfg = this.app.config.current.ssh;
-    const now = performance.now();
-    const allowed = cfg.allowUsers.length === 0 || cfg.allowUsers.includes(ctx.username);
-    const throttled = this.throttled(ip, now);
-    const account = password !== undefined && !throttled ? this.app.authenticate(ctx.username, password) : undefined;
-    if (account && allowed) {
-      this.app.log.info('login', { user: account.name, via: 'ssh', address: ip });
-      ctx.accept();
-      return { name: account.name, privilege: account.privilege };
+        : await new Promise<string | undefined>((resolve) => ctx.prompt([{ prompt: msg.passwordPrompt, echo: false }], (answers) => resolve(answers[0])));
+    const allowUsers = this.host.sshSettings().allowUsers;
+    const account = await this.host.login({
+      user: ctx.username,
+      password: password ?? '',
+      via: 'ssh',
+      address: ip,
+      allowed: (name) => allowUsers.length === 0 || allowUsers.includes(name),
+    });
+    if (!account) {
+      ctx.reject(['password', 'keyboard-interactive']);
+      return undefined;
     }
-    this.failures.get(ip)!.push(now);
-    const reason = throttled ? 'throttled' : !account ? 'bad-password' : 'not-allowed';
-    this.app.log.info('login-failed', { user: ctx.username, via: 'ssh', address: ip, reason });
-    await new Promise((r) => setTimeout(r, FAILURE_DELAY_MS));
-    ctx.reject(['password', 'keyboard-interactive']);
-    return undefined;
+    ctx.accept();
+    return { name: account.name, privilege: account.privilege };
   }
 
   private session(ssh: SshSession, user: { name: string; privilege: number }, ip: string): void {
@@ -204,13 +185,13 @@ export class SshService implements SshControl {
         session.setWindow(cols, rows);
       };
       const idle = this.idleTimer(() => {
-        ed.write('\n% Session closed: idle for longer than exec-timeout\n');
+        ed.write(`\n${msg.idleTimeout}\n`);
         session.close();
       });
       channel.on('data', idle.reset);
       channel.on('close', () => session.close());
       void runInteractive(ed, session)
-        .catch((e: unknown) => this.app.log.error('ssh-session-error', { address: ip, message: (e as Error).message }))
+        .catch((e: unknown) => this.host.log.error('ssh-session-error', { address: ip, message: (e as Error).message }))
         .finally(() => {
           idle.stop();
           ed.close();
@@ -241,7 +222,7 @@ export class SshService implements SshControl {
 
   /** Privilege-15 users start at `#`, others at `>` (issue #5). */
   private openCliSession(user: { name: string; privilege: number }, ip: string, rows: number, echoesPrompt = true) {
-    return this.app.openSession({
+    return this.host.openSession({
       source: 'ssh',
       user: user.name,
       userPrivilege: user.privilege,
@@ -257,7 +238,7 @@ export class SshService implements SshControl {
     let timer: NodeJS.Timeout | undefined;
     const reset = () => {
       if (timer) clearTimeout(timer);
-      const minutes = this.app.config.current.execTimeout;
+      const minutes = this.host.sshSettings().execTimeout;
       timer = minutes > 0 ? setTimeout(onIdle, minutes * 60_000) : undefined;
       timer?.unref();
     };

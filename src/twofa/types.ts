@@ -51,3 +51,22 @@ export interface TwoFaSettings {
   readonly label: string;
   readonly issuer: string | undefined;
 }
+
+/** A new record of `kind` with no codes used, no failures and no login yet. */
+export function newUser(name: string, kind: TwoFaKind, created: number, fields: Partial<Pick<TwoFaUser, 'secret' | 'scratch' | 'email'>> = {}): TwoFaUser {
+  return {
+    name,
+    kind,
+    secret: fields.secret ?? '',
+    counter: 1,
+    scratch: fields.scratch ?? [],
+    skew: 0,
+    skewHistory: [],
+    lastStep: undefined,
+    email: fields.email,
+    failures: [],
+    lockedUntil: undefined,
+    lastLogin: undefined,
+    created,
+  };
+}

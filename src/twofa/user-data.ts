@@ -10,7 +10,8 @@
  * counter, scratch codes, skew, e-mail, skip-2fa, used-step high-water mark), so single use survives
  * the move to a new appliance.
  */
-import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
+import { randomBytes, scryptSync } from 'node:crypto';
+import { decrypt, encrypt } from '../util/aead.ts';
 import type { TwoFaUser } from './types.ts';
 
 const MAGIC = Buffer.from('AWP2FAUD');
@@ -43,10 +44,9 @@ export function encodeUserData(users: readonly TwoFaUser[], password: string, ex
   const salt = randomBytes(16);
   const iv = randomBytes(12);
   const header = Buffer.concat([MAGIC, Buffer.from([USER_DATA_VERSION, LOG_N, R, P]), salt, iv]);
-  const cipher = createCipheriv('aes-256-gcm', deriveKey(password, salt, LOG_N, R, P), iv);
-  cipher.setAAD(header);
   const body = Buffer.from(JSON.stringify({ exportedAt, users }), 'utf8');
-  return Buffer.concat([header, cipher.update(body), cipher.final(), cipher.getAuthTag()]);
+  const { ciphertext, tag } = encrypt(deriveKey(password, salt, LOG_N, R, P), iv, body, header);
+  return Buffer.concat([header, ciphertext, tag]);
 }
 
 /** Decrypts a file; throws UserDataError for a foreign file, an unknown version, a wrong password or damage. */
@@ -62,12 +62,9 @@ export function decodeUserData(file: Buffer, password: string): TwoFaUser[] {
   const header = file.subarray(0, HEADER);
   const salt = header.subarray(MAGIC.length + 4, MAGIC.length + 20);
   const iv = header.subarray(MAGIC.length + 20);
-  const decipher = createDecipheriv('aes-256-gcm', deriveKey(password, salt, logN, r, p), iv);
-  decipher.setAAD(header);
-  decipher.setAuthTag(file.subarray(file.length - TAG));
   let body: Buffer;
   try {
-    body = Buffer.concat([decipher.update(file.subarray(HEADER, file.length - TAG)), decipher.final()]);
+    body = decrypt(deriveKey(password, salt, logN, r, p), iv, file.subarray(HEADER, file.length - TAG), file.subarray(file.length - TAG), header);
   } catch {
     throw new UserDataError('password-or-damaged');
   }

@@ -54,7 +54,8 @@ export async function searchSkew(key: Buffer, code: string, tm: number, maxSkew:
   return found;
 }
 
-function failed(user: TwoFaUser, reason: VerifyReason, now: number, s: TwoFaSettings): VerifyOutcome {
+/** A failed attempt: counted toward the lockout, which it may start. */
+export function failed(user: TwoFaUser, reason: VerifyReason, now: number, s: Pick<TwoFaSettings, 'lockoutFailures' | 'lockoutPeriod'>): VerifyOutcome {
   // Lockout (RFC 4226 §7.3, ours): `failures` consecutive failures within `period` seconds.
   const recent = [...user.failures.filter((t) => t > now - s.lockoutPeriod * 1000), now];
   const lock = recent.length >= s.lockoutFailures;

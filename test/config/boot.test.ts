@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatBootReport } from '../../src/app.ts';
+import { formatBootReport } from '../../src/session/script.ts';
 import { newApp } from '../helpers/app.ts';
 
 test('bad lines are reported with line numbers and the rest still applies', async () => {
@@ -35,9 +35,9 @@ test('no startup config: factory defaults with manager/friend', async () => {
   try {
     assert.deepEqual(report.errors, []);
     assert.equal(app.config.current.hostname, 'awplus');
-    assert.ok(app.authenticate('manager', 'friend'));
-    assert.equal(app.authenticate('manager', 'wrong'), undefined);
-    assert.equal(app.authenticate('nobody', 'friend'), undefined);
+    assert.ok(await app.login({ user: 'manager', password: 'friend', via: 'console' }));
+    assert.equal(await app.login({ user: 'manager', password: 'wrong', via: 'console' }), undefined);
+    assert.equal(await app.login({ user: 'nobody', password: 'friend', via: 'console' }), undefined);
   } finally {
     await close();
   }

@@ -68,8 +68,7 @@ test('kill -9 during a load of valid logins: every accepted code is refused afte
   const flash = tempFlash();
   try {
     // Prepare: 400 TOTP users with one secret, local users with one password, a 2fa NAS.
-    const setup = new App({ flash: flash.dir, log: memoryLog() });
-    await setup.start();
+    const setup = await App.start({ flash: flash.dir, log: memoryLog() });
     await runLines(
       adminSession(setup),
       'conf t', 'service 2fa', 'radius-server local', `server auth-port ${PORT}`, 'nas 127.0.0.1 key crashsecret 2fa',

@@ -97,7 +97,7 @@ test('RADIUS with radclient and FreeRADIUS', async () => {
     );
     assert.doesNotMatch(setup, /%/);
     await runLines(s, `2fa create user alice secret ${SECRET}`, '2fa create user zed skip-2fa');
-    const scratch = [...env.app.twofa.get('alice')!.scratch];
+    const scratch = [...(await env.app.twofa.get('alice'))!.scratch];
 
     // SCRV1 (OpenVPN static challenge): the code first, then the local first factor.
     const c1 = next();

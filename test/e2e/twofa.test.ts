@@ -40,8 +40,7 @@ test('a daemon restart keeps 2FA users, their settings and scratch codes', async
 test('kill -9 right after an accepted code: after restart the same code is refused', async () => {
   const flash = tempFlash();
   try {
-    const setup = new App({ flash: flash.dir, log: memoryLog() });
-    await setup.start();
+    const setup = await App.start({ flash: flash.dir, log: memoryLog() });
     await setup.twofa.createUser('alice', { secret: SECRET });
     await setup.stop();
 
@@ -54,8 +53,7 @@ test('kill -9 right after an accepted code: after restart the same code is refus
     child.kill('SIGKILL');
     await w.exited();
 
-    const again = new App({ flash: flash.dir, log: memoryLog() });
-    await again.start();
+    const again = await App.start({ flash: flash.dir, log: memoryLog() });
     try {
       // The same code again, at the same time step: single use survived the crash.
       assert.deepEqual(await again.twofa.verify('alice', code), { ok: false, reason: 'reused' });

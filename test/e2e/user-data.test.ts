@@ -40,7 +40,7 @@ function sessionAnswering(app: App, answers: string[]) {
   };
 }
 
-const usersOf = (app: App) => JSON.stringify(app.twofa.list());
+const usersOf = async (app: App) => JSON.stringify(await app.twofa.list());
 
 test('export, then import from flash, TFTP and HTTP; merge and replace; bad files refused', async () => {
   const a = await newApp();
@@ -71,7 +71,7 @@ test('export, then import from flash, TFTP and HTTP; merge and replace; bad file
     const code = hotp(base32Decode(SECRET)!, step);
     assert.equal((await a.app.twofa.verify('alice', code)).ok, true);
     assert.equal((await a.app.twofa.verify('bob', hotp(base32Decode(SECRET)!, 1))).ok, true);
-    assert.equal((await a.app.twofa.verify('alice', a.app.twofa.get('alice')!.scratch[0]!)).ok, true);
+    assert.equal((await a.app.twofa.verify('alice', (await a.app.twofa.get('alice'))!.scratch[0]!)).ok, true);
     const out = await runLines(sa, '2fa export user-data');
     const file = /^Successfully exported 2FA user data \(3 users\) to file (atl2fausers-\d{8}-\d{4}\.dat)$/m.exec(out)?.[1];
     assert.ok(file, out);
@@ -91,11 +91,11 @@ test('export, then import from flash, TFTP and HTTP; merge and replace; bad file
       await runLines(sb, `2fa import user-data source flash:/${file}`),
       'Copying...\nSuccessful operation\nSuccessfully imported 2FA user data (3 users).\n',
     );
-    assert.equal(usersOf(b.app), usersOf(a.app));
+    assert.equal(await usersOf(b.app), await usersOf(a.app));
     // Single use survives the move: the code A accepted is refused on B; HOTP and scratch state too.
     assert.deepEqual(await b.app.twofa.verify('alice', code), { ok: false, reason: 'reused' });
-    assert.equal(b.app.twofa.get('bob')!.counter, 2);
-    assert.deepEqual(b.app.twofa.get('alice')!.scratch, a.app.twofa.get('alice')!.scratch);
+    assert.equal((await b.app.twofa.get('bob'))!.counter, 2);
+    assert.deepEqual((await b.app.twofa.get('alice'))!.scratch, (await a.app.twofa.get('alice'))!.scratch);
 
     // C over TFTP, D over HTTP.
     for (const url of [`tftp://127.0.0.1:${PORT}/${file}`, `http://127.0.0.1:${PORT}/${file}`]) {
@@ -103,7 +103,7 @@ test('export, then import from flash, TFTP and HTTP; merge and replace; bad file
       fresh.push(c);
       const out2 = await runLines(sessionAnswering(c.app, ['pw-123']), `2fa import user-data source ${url}`);
       assert.equal(out2, 'Copying...\nSuccessful operation\nSuccessfully imported 2FA user data (3 users).\n', url);
-      assert.equal(usersOf(c.app), usersOf(a.app), url);
+      assert.equal(await usersOf(c.app), await usersOf(a.app), url);
     }
 
     // Merge keeps users the file does not have; replace removes them, atomically.
@@ -112,15 +112,15 @@ test('export, then import from flash, TFTP and HTTP; merge and replace; bad file
     await runLines(adminSession(m.app), 'conf t', 'service 2fa', 'end', '2fa create user carol random-secret', 'conf t', 'no service 2fa', 'end');
     writeFileSync(join(m.dir, file), bytes);
     await runLines(sessionAnswering(m.app, ['pw-123']), `2fa import user-data source flash:/${file}`);
-    assert.deepEqual(m.app.twofa.list().map((u) => u.name), ['alice', 'bob', 'carol', 'zed']);
+    assert.deepEqual((await m.app.twofa.list()).map((u) => u.name), ['alice', 'bob', 'carol', 'zed']);
     await runLines(sessionAnswering(m.app, ['pw-123']), `2fa import user-data source flash:/${file} replace`);
-    assert.deepEqual(m.app.twofa.list().map((u) => u.name), ['alice', 'bob', 'zed']);
+    assert.deepEqual((await m.app.twofa.list()).map((u) => u.name), ['alice', 'bob', 'zed']);
 
     // Bad files: one `% ` line each, and the store untouched.
     const e = await newApp();
     fresh.push(e);
     await runLines(adminSession(e.app), 'conf t', 'service 2fa', 'end', '2fa create user keep random-secret', 'conf t', 'no service 2fa', 'end');
-    const before = usersOf(e.app);
+    const before = await usersOf(e.app);
     const tampered = Buffer.from(bytes);
     tampered[tampered.length - 40] ^= 0x01;
     const version = Buffer.from(bytes);
@@ -137,7 +137,7 @@ test('export, then import from flash, TFTP and HTTP; merge and replace; bad file
       if (data) writeFileSync(join(e.dir, name), data);
       const got = await runLines(sessionAnswering(e.app, [password]), `2fa import user-data source flash:/${name}`);
       assert.equal(got.trimEnd().split('\n').pop(), error, name);
-      assert.equal(usersOf(e.app), before, name);
+      assert.equal(await usersOf(e.app), before, name);
     }
     const http404 = await runLines(sessionAnswering(e.app, ['pw-123']), `2fa import user-data source http://127.0.0.1:${PORT}/nope.dat`);
     assert.match(http404, /% Cannot copy the file: HTTP 404 Not Found\n$/);
@@ -145,7 +145,7 @@ test('export, then import from flash, TFTP and HTTP; merge and replace; bad file
     assert.match(tftpMissing, /% Cannot copy the file: .+\n$/);
     const unreachable = await runLines(sessionAnswering(e.app, ['pw-123']), `2fa import user-data source tftp://127.0.0.1:${PORT + 1}/x.dat`);
     assert.match(unreachable, /% Cannot copy the file: no answer from 127\.0\.0\.1:\d+\n$/);
-    assert.equal(usersOf(e.app), before);
+    assert.equal(await usersOf(e.app), before);
     // Mismatched passwords at export write nothing.
     const files = a.app.flash.list().length;
     assert.equal(await runLines(sessionAnswering(a.app, ['one', 'two']), '2fa export user-data'), '% The passwords do not match; nothing was exported\n');

@@ -22,7 +22,7 @@ test('2fa create user prints the secret, the URL and 5 scratch codes that show 2
     const m = /^Created 2FA user alice \(TOTP\)\nSecret key : ([A-Z2-7]{32})\nOTP URL    : (otpauth:\/\/totp\/alice@gw1\?secret=\1)\nScratch codes \(each can be used once\):\n((?: {2}[1-9]\d{7}\n){5})$/.exec(out);
     assert.ok(m, out);
     const scratch = m[3]!.trim().split(/\s+/);
-    const stored = env.app.twofa.get('alice')!;
+    const stored = (await env.app.twofa.get('alice'))!;
     assert.equal(stored.secret, m[1]);
     assert.deepEqual([...stored.scratch], scratch);
     const shown = await runLines(s, 'show 2fa user alice');
@@ -87,7 +87,7 @@ test('show log lists 2FA decisions with their reasons and never a secret, code o
     await runLines(s, 'conf t', 'service 2fa', 'end');
     const secret = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
     await runLines(s, `2fa create user alice secret ${secret}`);
-    const user = env.app.twofa.get('alice')!;
+    const user = (await env.app.twofa.get('alice'))!;
     const { hotp, timeStep, base32Decode } = await import('../../src/twofa/otp.ts');
     const code = hotp(base32Decode(secret)!, timeStep(env.app.clock.now()));
     assert.equal((await env.app.twofa.verify('alice', code)).ok, true);

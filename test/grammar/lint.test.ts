@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { productGrammar } from '../../src/app.ts';
+import { productGrammar } from '../../src/features/grammar.ts';
 import type { GraphNode } from '../../src/cli/grammar/graph.ts';
 import { matchLine } from '../../src/cli/match/matcher.ts';
 import { handlers } from '../../src/features/index.ts';

@@ -27,8 +27,8 @@ export function tempFlash(files: Record<string, string> = {}): { dir: string; cl
 export async function newApp(options: { files?: Record<string, string>; clock?: ApplianceClock; dir?: string } = {}) {
   const flash = options.dir ? { dir: options.dir, cleanup: () => {} } : tempFlash(options.files);
   const log = memoryLog();
-  const app = new App({ flash: flash.dir, log, clock: options.clock ?? fixedClock() });
-  const report = await app.start();
+  const app = await App.start({ flash: flash.dir, log, clock: options.clock ?? fixedClock() });
+  const report = app.bootReport;
   return {
     app,
     log,

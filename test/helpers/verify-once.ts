@@ -7,8 +7,7 @@ import { App } from '../../src/app.ts';
 import { memoryLog } from '../../src/util/log.ts';
 
 const [flash, user, code] = process.argv.slice(2) as [string, string, string];
-const app = new App({ flash, log: memoryLog() });
-await app.start();
+const app = await App.start({ flash, log: memoryLog() });
 const result = await app.twofa.verify(user, code);
 process.stdout.write(`${result.ok ? 'accepted' : 'rejected'} ${result.reason}\n`);
 setInterval(() => {}, 1000);

@@ -53,7 +53,7 @@ const handlers: HandlerTable<null> = {
 
 function session(source: 'test' | 'file', errors: unknown[] = []) {
   return new Session(
-    { grammar, handlers, services: null, hostname: () => 'box', now: () => 0, internalError: (e) => void errors.push(e) },
+    { grammar, handlers, app: null, hostname: () => 'box', now: () => 0, internalError: (e) => void errors.push(e) },
     { id: 1, source, user: 'u', userPrivilege: 15, enabled: true },
   );
 }

@@ -10,9 +10,10 @@ import { test } from 'node:test';
 import { generateSync } from 'otplib';
 import { TWOFA_DEFAULTS } from '../../src/config/model.ts';
 import { base32Decode, base32Encode, hotp, timeStep } from '../../src/twofa/otp.ts';
-import { TwoFactorService, TwoFaError } from '../../src/twofa/service.ts';
+import { TwoFactor, TwoFaError } from '../../src/twofa/facade.ts';
+import { LevelUserStore } from '../../src/twofa/store/level.ts';
 import type { TwoFaSettings } from '../../src/twofa/types.ts';
-import { UserStore } from '../../src/twofa/user-store.ts';
+import { Flash } from '../../src/util/flash.ts';
 import { windowOffsets } from '../../src/twofa/verifier.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 import { memoryLog } from '../../src/util/log.ts';
@@ -37,8 +38,8 @@ async function engine(settings: Partial<TwoFaSettings> = {}, dir?: string) {
   const clock = new ManualClock(T);
   const s = { ...DEFAULTS, ...settings };
   const log = memoryLog();
-  const store = await UserStore.open(flash.dir);
-  const svc = new TwoFactorService(store, clock, log, () => s);
+  const store = await LevelUserStore.open(flash.dir);
+  const svc = new TwoFactor(store, clock, log, () => s, new Flash(flash.dir));
   return {
     svc,
     clock,
@@ -97,11 +98,11 @@ test('single use: the same step is refused, and so is any older one; allow-reuse
 test('HOTP: counter starts at 1, look-ahead window, no advance on failure, no replay', async () => {
   const e = await engine({ hotpWindow: 3 });
   await e.svc.createUser('h', { secret: SECRET, hotp: true });
-  assert.equal(e.svc.get('h')!.counter, 1);
+  assert.equal((await e.svc.get('h'))!.counter, 1);
   assert.equal((await e.svc.verify('h', hotp(RFC_KEY, 4))).ok, false, 'outside 1..3');
-  assert.equal(e.svc.get('h')!.counter, 1, 'a failure does not advance');
+  assert.equal((await e.svc.get('h'))!.counter, 1, 'a failure does not advance');
   assert.deepEqual(await e.svc.verify('h', hotp(RFC_KEY, 3)), { ok: true, reason: 'ok-hotp' });
-  assert.equal(e.svc.get('h')!.counter, 4);
+  assert.equal((await e.svc.get('h'))!.counter, 4);
   assert.equal((await e.svc.verify('h', hotp(RFC_KEY, 3))).ok, false, 'replay');
   assert.equal((await e.svc.verify('h', hotp(RFC_KEY, 2))).ok, false, 'older');
   assert.equal((await e.svc.verify('h', hotp(RFC_KEY, 4))).ok, true);
@@ -116,7 +117,7 @@ test('scratch codes: checked first, each accepted once, reset replaces all five'
   const [first, second] = u.scratch;
   assert.deepEqual(await e.svc.verify('u', first!), { ok: true, reason: 'ok-scratch' });
   assert.deepEqual(await e.svc.verify('u', first!), { ok: false, reason: 'bad-code' });
-  assert.equal(e.svc.get('u')!.scratch.length, 4);
+  assert.equal((await e.svc.get('u'))!.scratch.length, 4);
   const fresh = await e.svc.resetScratch('u');
   assert.equal(fresh.length, 5);
   assert.equal((await e.svc.verify('u', second!)).ok, false, 'old codes stop working');
@@ -134,13 +135,13 @@ test('skew learning: three consecutive findings with agreeing skews store their 
     reasons.push((await e.svc.verify('u', e.code(STEP + i + skews[i]!))).reason);
   }
   assert.deepEqual(reasons, ['skew-learning', 'skew-learning', 'ok-skew-learned']);
-  assert.equal(e.svc.get('u')!.skew, -1000); // trunc(-3001/3)
+  assert.equal((await e.svc.get('u'))!.skew, -1000); // trunc(-3001/3)
   // The third code's step is used: replaying it is refused; the next step works with the correction.
   assert.deepEqual(await e.svc.verify('u', e.code(STEP + 2 - 1000)), { ok: false, reason: 'reused' });
   e.clock.set(T + 3 * 30_000);
   assert.deepEqual(await e.svc.verify('u', e.code(STEP + 3 - 1000)), { ok: true, reason: 'ok-totp' });
   await e.svc.resetSkew('u');
-  assert.equal(e.svc.get('u')!.skew, 0);
+  assert.equal((await e.svc.get('u'))!.skew, 0);
   await e.close();
 });
 
@@ -153,7 +154,7 @@ test('skew learning: two steps apart is still consecutive; three apart, inconsis
       e.clock.set(T + stepOffset * 30_000);
       out.push((await e.svc.verify('u', e.code(STEP + stepOffset + skew))).reason);
     }
-    const skew = e.svc.get('u')!.skew;
+    const skew = (await e.svc.get('u'))!.skew;
     await e.close();
     return { out, skew };
   };
@@ -195,12 +196,12 @@ test('malformed input, unknown users, skip-2fa users and the unconfigured-user p
   for (const bad of ['12345', '1234567', '00050548', 'abcdef', '']) assert.equal((await e.svc.verify('u', bad)).ok, false, bad);
   assert.deepEqual(await e.svc.verify('nobody', '123456'), { ok: false, reason: 'no-user' });
   assert.deepEqual(await e.svc.verify('s', ''), { ok: true, reason: 'skip-2fa' });
-  assert.equal(e.svc.policy('u'), 'code');
-  assert.equal(e.svc.policy('s'), 'skip');
-  assert.equal(e.svc.policy('nobody'), 'first-factor');
+  assert.equal(await e.svc.policy('u'), 'code');
+  assert.equal(await e.svc.policy('s'), 'skip');
+  assert.equal(await e.svc.policy('nobody'), 'first-factor');
   await e.close();
   const strict = await engine({ rejectUnconfigured: true });
-  assert.equal(strict.svc.policy('nobody'), 'reject');
+  assert.equal(await strict.svc.policy('nobody'), 'reject');
   await strict.close();
 });
 
@@ -225,7 +226,7 @@ test('state survives reopening the store: users, used steps, counters, scratch c
   const again = await engine({}, e.dir);
   assert.deepEqual(await again.svc.verify('u', again.code(STEP)), { ok: false, reason: 'reused' });
   assert.deepEqual(await again.svc.verify('u', u.scratch[0]!), { ok: false, reason: 'bad-code' });
-  assert.deepEqual(again.svc.get('u')!.scratch, u.scratch.slice(1));
+  assert.deepEqual((await again.svc.get('u'))!.scratch, u.scratch.slice(1));
   await again.close(true);
   // Nothing under the store directory holds the secret or a scratch code in clear.
   const files = readdirSync(join(e.dir, '.2fa-users')).map((f) => readFileSync(join(e.dir, '.2fa-users', f)).toString('latin1'));

@@ -7,20 +7,20 @@ import { msg } from '../../cli/messages.ts';
 import { TWOFA_DEFAULTS, type TwoFaConfig } from '../../config/model.ts';
 import { arg } from '../../session/context.ts';
 import { otpauthUrl, qrLink, renderQr } from '../../twofa/enrolment.ts';
-import { TwoFaError } from '../../twofa/service.ts';
-import type { TwoFaUser } from '../../twofa/types.ts';
-import { decodeUserData, encodeUserData, UserDataError } from '../../twofa/user-data.ts';
-import { fetchSource, SourceError } from '../../util/fetch-source.ts';
-import { flashName } from '../../util/flash.ts';
 import { parseTemplate } from '../../twofa/email-otp.ts';
-import type { Ctx, FeatureHandler, Handlers } from '../services.ts';
+import { TwoFaError } from '../../twofa/facade.ts';
+import type { TwoFaUser } from '../../twofa/types.ts';
+import { UserDataError } from '../../twofa/user-data.ts';
+import { SourceError } from '../../util/fetch-source.ts';
+import { flashName } from '../../util/flash.ts';
+import type { Ctx, FeatureHandler, Handlers } from '../appliance.ts';
 import { twofaSettings } from './settings.ts';
 import { formatCreated, formatSettings, formatUser, formatUsers } from './show.ts';
 
 /** Wraps a handler: refused unless `service 2fa`; engine refusals become their `% ` messages. */
 function needsService(handler: FeatureHandler): FeatureHandler {
   return async (ctx) => {
-    if (!ctx.services.config.current.twofa.enabled) ctx.error(msg.twofaDisabled);
+    if (!ctx.app.config.current.twofa.enabled) ctx.error(msg.twofaDisabled);
     try {
       await handler(ctx);
     } catch (e) {
@@ -41,7 +41,7 @@ function needsService(handler: FeatureHandler): FeatureHandler {
 function setting<K extends keyof TwoFaConfig>(key: K, value: (ctx: Ctx) => TwoFaConfig[K]): FeatureHandler {
   return needsService((ctx) => {
     const v = ctx.no ? TWOFA_DEFAULTS[key] : value(ctx);
-    ctx.services.config.update((c) => void (c.twofa[key] = v));
+    ctx.app.config.update((c) => void (c.twofa[key] = v));
   });
 }
 
@@ -53,10 +53,10 @@ function qrLines(ctx: Ctx, url: string): string[] {
   return [];
 }
 
-const urlOf = (ctx: Ctx, u: TwoFaUser) => otpauthUrl(u, twofaSettings(ctx.services.config.current));
+const urlOf = (ctx: Ctx, u: TwoFaUser) => otpauthUrl(u, twofaSettings(ctx.app.config.current));
 
 export const handlers = {
-  '2fa.service': (ctx) => ctx.services.config.update((c) => void (c.twofa.enabled = !ctx.no)),
+  '2fa.service': (ctx) => ctx.app.config.update((c) => void (c.twofa.enabled = !ctx.no)),
   '2fa.reject-unconfigured': setting('rejectUnconfigured', () => true),
   '2fa.allow-reuse': setting('allowReuse', () => true),
   '2fa.totp-window': setting('totpWindow', (ctx) => arg.num(ctx, 'size')),
@@ -67,23 +67,23 @@ export const handlers = {
   '2fa.label': setting('label', (ctx) => arg.str(ctx, 'label')),
   // AW+ manual 電子メールを使用する場合 2: warn when the mail settings do not use TLS.
   '2fa.email-otp': needsService((ctx) => {
-    ctx.services.config.update((c) => void (c.twofa.emailOtp = !ctx.no));
-    if (!ctx.no && ctx.services.config.current.mail.tls === 'off') ctx.out.line(msg.emailOtpNotSecure);
+    ctx.app.config.update((c) => void (c.twofa.emailOtp = !ctx.no));
+    if (!ctx.no && ctx.app.config.current.mail.tls === 'off') ctx.out.line(msg.emailOtpNotSecure);
   }),
   // The template is checked now, at configuration time: a missing file or unknown variable is an error.
   '2fa.email-template': needsService((ctx) => {
-    if (ctx.no) return ctx.services.config.update((c) => void (c.twofa.emailTemplate = undefined));
+    if (ctx.no) return ctx.app.config.update((c) => void (c.twofa.emailTemplate = undefined));
     const name = flashName(arg.str(ctx, 'file'))!;
-    if (!ctx.services.flash.exists(name)) return ctx.error(msg.templateMissing(name));
+    if (!ctx.app.flash.exists(name)) return ctx.error(msg.templateMissing(name));
     try {
-      parseTemplate(ctx.services.flash.read(name));
+      parseTemplate(ctx.app.flash.read(name));
     } catch (e) {
       return ctx.error(msg.templateInvalid((e as Error).message));
     }
-    ctx.services.config.update((c) => void (c.twofa.emailTemplate = name));
+    ctx.app.config.update((c) => void (c.twofa.emailTemplate = name));
   }),
   '2fa.lockout': needsService((ctx) =>
-    ctx.services.config.update((c) => {
+    ctx.app.config.update((c) => {
       c.twofa.lockoutFailures = ctx.no ? TWOFA_DEFAULTS.lockoutFailures : arg.num(ctx, 'failures');
       c.twofa.lockoutPeriod = ctx.no ? TWOFA_DEFAULTS.lockoutPeriod : arg.num(ctx, 'period');
     }),
@@ -92,70 +92,62 @@ export const handlers = {
   '2fa.create-user': needsService(async (ctx) => {
     const name = arg.str(ctx, 'name');
     const user = ctx.args['skip-2fa']
-      ? await ctx.services.twofa.createUser(name, { skip: true })
-      : await ctx.services.twofa.createUser(name, { secret: arg.opt<string>(ctx, 'secret'), hotp: ctx.args['hotp'] === true });
+      ? await ctx.app.twofa.createUser(name, { skip: true })
+      : await ctx.app.twofa.createUser(name, { secret: arg.opt<string>(ctx, 'secret'), hotp: ctx.args['hotp'] === true });
     ctx.out.line(msg.twofaCreated(name, user.kind === 'skip' ? 'skip-2fa' : user.kind.toUpperCase()));
     const url = urlOf(ctx, user);
     const { head, scratch } = formatCreated(user, url);
     ctx.out.lines([...head, ...qrLines(ctx, url), ...scratch]);
   }),
-  '2fa.delete-user': needsService((ctx) => ctx.services.twofa.deleteUser(arg.str(ctx, 'name'))),
+  '2fa.delete-user': needsService((ctx) => ctx.app.twofa.deleteUser(arg.str(ctx, 'name'))),
   '2fa.reset-scratch': needsService(async (ctx) => {
-    const codes = await ctx.services.twofa.resetScratch(arg.str(ctx, 'name'));
-    ctx.out.lines(['New scratch codes (each can be used once):', ...codes.map((c) => `  ${c}`)]);
+    const codes = await ctx.app.twofa.resetScratch(arg.str(ctx, 'name'));
+    ctx.out.lines([msg.newScratchCodes, ...codes.map((c) => `  ${c}`)]);
   }),
-  '2fa.reset-skew': needsService((ctx) => ctx.services.twofa.resetSkew(arg.str(ctx, 'name'))),
-  '2fa.user-email': needsService((ctx) => ctx.services.twofa.setEmail(arg.str(ctx, 'name'), ctx.no ? undefined : arg.str(ctx, 'address'))),
+  '2fa.reset-skew': needsService((ctx) => ctx.app.twofa.resetSkew(arg.str(ctx, 'name'))),
+  '2fa.user-email': needsService((ctx) => ctx.app.twofa.setEmail(arg.str(ctx, 'name'), ctx.no ? undefined : arg.str(ctx, 'address'))),
   // AW+ manual 機器交換前の作業: the password is asked twice, without echo; the file name is chosen here.
   '2fa.export': needsService(async (ctx) => {
     const password = await ctx.session.ask(msg.exportPassword, { secret: true });
     if (!password) return ctx.error(msg.passwordEmpty);
     const again = await ctx.session.ask(msg.exportPasswordAgain, { secret: true });
     if (again !== password) return ctx.error(msg.passwordsDiffer);
-    const users = ctx.services.twofa.list();
-    const now = ctx.services.clock.now();
-    const day = new Date(now).toISOString().slice(0, 10).replace(/-/g, '');
-    let name: string;
-    do name = `atl2fausers-${day}-${String(Math.floor(Math.random() * 10000)).padStart(4, '0')}.dat`;
-    while (ctx.services.flash.exists(name));
-    ctx.services.flash.write(name, encodeUserData(users, password, now));
-    ctx.services.log.info('2fa-users-exported', { users: users.length, file: name });
-    ctx.out.line(msg.exported(users.length, name));
+    const { file, users } = await ctx.app.twofa.exportToFlash(password);
+    ctx.out.line(msg.exported(users, file));
   }),
   // AW+ manual 機器交換後の作業: only while the service is off; merge unless `replace`.
   '2fa.import': async (ctx) => {
-    if (ctx.services.config.current.twofa.enabled) ctx.error(msg.importWhileEnabled);
+    if (ctx.app.config.current.twofa.enabled) ctx.error(msg.importWhileEnabled);
     ctx.out.line(msg.copying);
     let file: Buffer;
     try {
-      file = await fetchSource(arg.str(ctx, 'url'), ctx.services.flash);
+      file = await ctx.app.twofa.fetchUserData(arg.str(ctx, 'url'));
     } catch (e) {
       if (e instanceof SourceError) return ctx.error(msg.importCopyFailed(e.message));
       throw e;
     }
     ctx.out.line(msg.copied);
     const password = await ctx.session.ask(msg.exportPassword, { secret: true });
-    let users: TwoFaUser[];
+    let count: number;
     try {
-      users = decodeUserData(file, password ?? '');
+      count = await ctx.app.twofa.importUserData(file, password ?? '', ctx.args['replace'] === true);
     } catch (e) {
       if (!(e instanceof UserDataError)) throw e;
       return ctx.error(e.kind === 'version' ? msg.importVersion(e.message) : e.kind === 'not-user-data' ? msg.importNotUserData : msg.importBadPassword);
     }
-    await ctx.services.twofa.importUsers(users, ctx.args['replace'] === true);
-    ctx.out.line(msg.imported(users.length));
+    ctx.out.line(msg.imported(count));
   },
-  '2fa.show': needsService((ctx) => {
-    const cfg = ctx.services.config.current;
-    ctx.out.lines(formatSettings(cfg.twofa, twofaSettings(cfg), ctx.services.twofa.list(), ctx.services.twofa.counters, ctx.services.twofa.email?.counters));
+  '2fa.show': needsService(async (ctx) => {
+    const cfg = ctx.app.config.current;
+    ctx.out.lines(formatSettings(cfg.twofa, twofaSettings(cfg), await ctx.app.twofa.list(), ctx.app.twofa.counters, ctx.app.twofa.email?.counters));
   }),
-  '2fa.show-users': needsService((ctx) => ctx.out.lines(formatUsers(ctx.services.twofa.list()))),
-  '2fa.show-user': needsService((ctx) => {
+  '2fa.show-users': needsService(async (ctx) => ctx.out.lines(formatUsers(await ctx.app.twofa.list()))),
+  '2fa.show-user': needsService(async (ctx) => {
     const name = arg.str(ctx, 'name');
-    const user = ctx.services.twofa.get(name);
+    const user = await ctx.app.twofa.get(name);
     if (!user) return ctx.error(msg.twofaNoSuchUser(name));
     const url = urlOf(ctx, user);
-    ctx.out.lines(formatUser(user, url, ctx.services.clock.now()));
+    ctx.out.lines(formatUser(user, url, ctx.app.clock.now()));
     if (user.kind === 'totp' || user.kind === 'hotp') ctx.out.lines(qrLines(ctx, url));
   }),
 } satisfies Handlers;

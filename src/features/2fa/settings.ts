@@ -1,6 +1,8 @@
 /** The 2FA engine's view of the running config (VyOS get_config): defaults merged, label resolved. */
 import type { RunningConfig } from '../../config/model.ts';
+import { DEFAULT_TEMPLATE, parseTemplate, type EmailTemplate } from '../../twofa/email-otp.ts';
 import type { TwoFaSettings } from '../../twofa/types.ts';
+import type { Flash } from '../../util/flash.ts';
 
 export function twofaSettings(cfg: Readonly<RunningConfig>): TwoFaSettings {
   const t = cfg.twofa;
@@ -18,4 +20,10 @@ export function twofaSettings(cfg: Readonly<RunningConfig>): TwoFaSettings {
     label: t.label ?? cfg.hostname,
     issuer: t.issuer,
   };
+}
+
+/** `2fa email-template` from flash, read at send time; the built-in one otherwise. */
+export function emailTemplate(cfg: Readonly<RunningConfig>, flash: Flash): EmailTemplate {
+  const name = cfg.twofa.emailTemplate;
+  return name === undefined ? DEFAULT_TEMPLATE : parseTemplate(flash.read(name));
 }

@@ -3,18 +3,13 @@
  * [OURS], AW+-style: aligned `name : value` lines and column tables with a dashed rule).
  */
 import type { TwoFaConfig } from '../../config/model.ts';
-import type { TwoFaCounters } from '../../twofa/service.ts';
+import type { TwoFaCounters } from '../../twofa/facade.ts';
 import type { TwoFaSettings, TwoFaUser } from '../../twofa/types.ts';
+import { fields } from '../format.ts';
 import { rfcDate } from '../system/show.ts';
 
 const KIND: Record<TwoFaUser['kind'], string> = { totp: 'TOTP', hotp: 'HOTP', skip: 'skip-2fa', email: 'e-mail' };
 const hasCodes = (u: TwoFaUser) => u.kind === 'totp' || u.kind === 'hotp';
-
-/** `name : value` lines with the colons aligned. */
-function fields(rows: readonly (readonly [string, string])[]): string[] {
-  const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(width)} : ${v}`);
-}
 
 const onOff = (b: boolean) => (b ? 'Enabled' : 'Disabled');
 

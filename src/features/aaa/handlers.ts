@@ -1,15 +1,15 @@
 /** `aaa authentication openvpn default group …` (SPEC §4): where 2FA logins check the first factor. */
 import { msg } from '../../cli/messages.ts';
 import { arg } from '../../session/context.ts';
-import type { Handlers } from '../services.ts';
+import type { Handlers } from '../appliance.ts';
 
 export const handlers = {
   'aaa.openvpn': (ctx) => {
-    if (ctx.no) return ctx.services.config.update((c) => void (c.aaa.openvpn = undefined));
+    if (ctx.no) return ctx.app.config.update((c) => void (c.aaa.openvpn = undefined));
     if (ctx.args['ldap']) ctx.error(msg.ldapUnsupported);
     const group = ctx.args['radius'] ? 'radius' : arg.str(ctx, 'group');
-    if (group !== 'radius' && !ctx.services.config.current.radius.groups.has(group)) ctx.error(msg.radiusNoSuchGroup(group));
-    ctx.services.config.update((c) => {
+    if (group !== 'radius' && !ctx.app.config.current.radius.groups.has(group)) ctx.error(msg.radiusNoSuchGroup(group));
+    ctx.app.config.update((c) => {
       c.aaa.openvpn = { group, twofa: ctx.args['2fa'] === true, inPassword: ctx.args['2fa-in-password'] === true };
     });
   },

@@ -4,7 +4,7 @@
 import { msg } from '../../cli/messages.ts';
 import { arg } from '../../session/context.ts';
 import { verifyPassword } from '../../util/crypt.ts';
-import type { Handlers } from '../services.ts';
+import type { Handlers } from '../appliance.ts';
 import { formatHistory, formatUsers } from './show.ts';
 
 export const handlers = {
@@ -15,11 +15,11 @@ export const handlers = {
       ctx.session.privilege = 15;
       return;
     }
-    const hash = ctx.services.config.current.enablePassword;
+    const hash = ctx.app.config.current.enablePassword;
     if (!hash) return ctx.error(msg.noEnablePassword);
     const answer = await ctx.session.ask(msg.passwordPrompt, { secret: true });
     if (answer === null || !verifyPassword(answer, hash)) {
-      ctx.services.log.info('enable-failed', { user: ctx.session.user, session: ctx.session.id });
+      ctx.app.log.info('enable-failed', { user: ctx.session.user, session: ctx.session.id });
       ctx.error(msg.badEnablePassword);
     }
     ctx.session.privilege = 15;
@@ -38,5 +38,5 @@ export const handlers = {
     ctx.session.terminalLength = arg.num(ctx, 'lines');
   },
   'base.show-history': (ctx) => ctx.out.lines(formatHistory(ctx.session.history)),
-  'base.show-users': (ctx) => ctx.out.lines(formatUsers(ctx.services.sessions(), ctx.session.id, ctx.services.clock.now())),
+  'base.show-users': (ctx) => ctx.out.lines(formatUsers(ctx.app.sessions(), ctx.session.id, ctx.app.clock.now())),
 } satisfies Handlers;

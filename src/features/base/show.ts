@@ -1,7 +1,7 @@
 /**
  * Pure formatters for `show history` and `show users` (layout [OURS], after IOS `show users`).
  */
-import type { SessionInfo } from '../services.ts';
+import type { SessionInfo } from '../../session/registry.ts';
 
 /** Numbered list of this session's commands, oldest first. */
 export function formatHistory(history: readonly string[]): string[] {

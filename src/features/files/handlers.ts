@@ -3,11 +3,10 @@
  */
 import { msg } from '../../cli/messages.ts';
 import { arg } from '../../session/context.ts';
+import { DEFAULT_BOOT_CONFIG } from '../../config/boot-env.ts';
 import { flashName } from '../../util/flash.ts';
-import type { Ctx, Handlers } from '../services.ts';
+import type { Ctx, Handlers } from '../appliance.ts';
 import { formatBoot, formatDir } from './show.ts';
-
-const DEFAULT_BOOT_CONFIG = 'default.cfg';
 
 /** The flash name of a `flash-file` argument (the type already checked its shape). */
 const fileArg = (ctx: Ctx): string => flashName(arg.str(ctx, 'file'))!;
@@ -18,57 +17,57 @@ function errorText(e: unknown): string {
 
 export const handlers = {
   'files.show-running-config': (ctx) => {
-    const section = ctx.services.sectionNames.find((name) => ctx.args[name] === true);
-    ctx.out.lines(ctx.services.renderRunning(section));
+    const section = ctx.app.sectionNames.find((name) => ctx.args[name] === true);
+    ctx.out.lines(ctx.app.renderRunning(section));
   },
   // Writes exactly what `show running-config` shows (aesthetics.md §7 "Saving").
   'files.write': (ctx) => {
-    const name = ctx.services.boot().configFile;
+    const name = ctx.app.bootEnv.boot().configFile;
     ctx.out.line(msg.buildingConfig);
     try {
-      ctx.services.flash.write(name, ctx.services.renderRunning());
+      ctx.app.flash.write(name, ctx.app.renderRunning());
     } catch (e) {
       ctx.error(msg.fileWriteError(`flash:/${name}`, errorText(e)));
     }
-    ctx.services.log.info('config-saved', { user: ctx.session.user, file: name });
+    ctx.app.log.info('config-saved', { user: ctx.session.user, file: name });
     ctx.out.line(msg.ok);
   },
   'files.show-startup-config': (ctx) => {
-    const name = ctx.services.boot().configFile;
-    if (!ctx.services.flash.exists(name)) ctx.error(msg.fileNotFound(`flash:/${name}`));
-    ctx.out.lines(ctx.services.flash.read(name));
+    const name = ctx.app.bootEnv.boot().configFile;
+    if (!ctx.app.flash.exists(name)) ctx.error(msg.fileNotFound(`flash:/${name}`));
+    ctx.out.lines(ctx.app.flash.read(name));
   },
   'files.erase-startup': (ctx) => {
-    const name = ctx.services.boot().configFile;
-    if (!ctx.services.flash.exists(name)) ctx.error(msg.fileNotFound(`flash:/${name}`));
+    const name = ctx.app.bootEnv.boot().configFile;
+    if (!ctx.app.flash.exists(name)) ctx.error(msg.fileNotFound(`flash:/${name}`));
     ctx.out.line(msg.startupErased);
-    ctx.services.flash.delete(name);
-    ctx.services.log.info('config-erased', { user: ctx.session.user, file: name });
+    ctx.app.flash.delete(name);
+    ctx.app.log.info('config-erased', { user: ctx.session.user, file: name });
   },
   'files.show-boot': (ctx) => {
-    const { flash, version } = ctx.services;
-    const current = ctx.services.boot().configFile;
+    const { flash, version } = ctx.app;
+    const current = ctx.app.bootEnv.boot().configFile;
     ctx.out.lines(formatBoot(version, current, flash.exists(current), flash.exists(DEFAULT_BOOT_CONFIG)));
   },
-  'files.dir': (ctx) => ctx.out.lines(formatDir(ctx.services.flash.list())),
+  'files.dir': (ctx) => ctx.out.lines(formatDir(ctx.app.flash.list())),
   'files.show-file': (ctx) => {
     const name = fileArg(ctx);
-    if (!ctx.services.flash.exists(name)) ctx.error(msg.fileNotFound(`flash:/${name}`));
+    if (!ctx.app.flash.exists(name)) ctx.error(msg.fileNotFound(`flash:/${name}`));
     try {
-      ctx.out.lines(ctx.services.flash.read(name));
+      ctx.out.lines(ctx.app.flash.read(name));
     } catch (e) {
       ctx.error(msg.fileReadError(`flash:/${name}`, errorText(e)));
     }
   },
   'files.delete': (ctx) => {
     const name = fileArg(ctx);
-    if (!ctx.services.flash.exists(name)) ctx.error(msg.fileNotFound(`flash:/${name}`));
-    ctx.services.flash.delete(name);
+    if (!ctx.app.flash.exists(name)) ctx.error(msg.fileNotFound(`flash:/${name}`));
+    ctx.app.flash.delete(name);
   },
   // The boot config file lives in the boot environment, not in the config (awplus-spec.md §4.4).
   'files.boot-config': (ctx) => {
     const name = ctx.no ? DEFAULT_BOOT_CONFIG : fileArg(ctx);
-    if (!ctx.no && !ctx.services.flash.exists(name)) ctx.error(msg.bootConfigMissing(`flash:/${name}`));
-    ctx.services.setBoot({ configFile: name });
+    if (!ctx.no && !ctx.app.flash.exists(name)) ctx.error(msg.bootConfigMissing(`flash:/${name}`));
+    ctx.app.bootEnv.setBoot({ configFile: name });
   },
 } satisfies Handlers;

@@ -1,30 +1,29 @@
 /**
- * Mail sending settings (AW+ manual 電子メールを使用する場合) and `service password-encryption`.
+ * Mail sending settings (AW+ manual 電子メールを使用する場合).
  */
 import { msg } from '../../cli/messages.ts';
 import { MAIL_DEFAULT_PORT } from '../../config/model.ts';
 import { arg } from '../../session/context.ts';
-import type { Handlers } from '../services.ts';
+import type { Handlers } from '../appliance.ts';
 import { formatMail } from './show.ts';
 
 export const handlers = {
-  'mail.from': (ctx) => ctx.services.config.update((c) => void (c.mail.from = ctx.no ? undefined : arg.str(ctx, 'address'))),
+  'mail.from': (ctx) => ctx.app.config.update((c) => void (c.mail.from = ctx.no ? undefined : arg.str(ctx, 'address'))),
   'mail.server': (ctx) =>
-    ctx.services.config.update((c) => {
+    ctx.app.config.update((c) => {
       c.mail.host = ctx.no ? undefined : arg.str(ctx, 'host');
       c.mail.port = ctx.no ? MAIL_DEFAULT_PORT : (arg.opt<number>(ctx, 'port') ?? MAIL_DEFAULT_PORT);
     }),
-  'mail.tls': (ctx) => ctx.services.config.update((c) => void (c.mail.tls = ctx.no ? 'off' : ctx.args['starttls'] ? 'starttls' : 'tls')),
+  'mail.tls': (ctx) => ctx.app.config.update((c) => void (c.mail.tls = ctx.no ? 'off' : ctx.args['starttls'] ? 'starttls' : 'tls')),
   'mail.auth': (ctx) => {
-    if (ctx.no) return ctx.services.config.update((c) => void (c.mail.auth = undefined));
+    if (ctx.no) return ctx.app.config.update((c) => void (c.mail.auth = undefined));
     let password: string;
     if (arg.has(ctx, 'sealed')) {
-      const opened = ctx.services.secrets.open(arg.str(ctx, 'sealed'));
+      const opened = ctx.app.secrets.open(arg.str(ctx, 'sealed'));
       if (opened === undefined) return ctx.error(msg.cannotDecrypt);
       password = opened;
     } else password = arg.str(ctx, 'password');
-    ctx.services.config.update((c) => void (c.mail.auth = { user: arg.str(ctx, 'user'), password }));
+    ctx.app.config.update((c) => void (c.mail.auth = { user: arg.str(ctx, 'user'), password }));
   },
-  'mail.password-encryption': (ctx) => ctx.services.config.update((c) => void (c.passwordEncryption = !ctx.no)),
-  'mail.show': (ctx) => ctx.out.lines(formatMail(ctx.services.config.current.mail, ctx.services.twofa.email?.counters)),
+  'mail.show': (ctx) => ctx.out.lines(formatMail(ctx.app.config.current.mail, ctx.app.twofa.email?.counters)),
 } satisfies Handlers;

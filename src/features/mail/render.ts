@@ -1,13 +1,8 @@
 /**
- * Mail lines and `no service password-encryption` (only the non-default form; AW+ shows the service line
- * at the top, awplus-spec.md §4.6). The SMTP password is shown sealed (`8 …`) while password encryption
- * is on, in clear otherwise.
+ * Mail lines. The SMTP password is shown sealed (`8 …`) while `service password-encryption` is on, in
+ * clear otherwise.
  */
 import { MAIL_DEFAULT_PORT, type RunningConfig } from '../../config/model.ts';
-
-export function renderPasswordEncryption(cfg: Readonly<RunningConfig>): string[][] {
-  return cfg.passwordEncryption ? [] : [['no service password-encryption']];
-}
 
 export function renderMail(cfg: Readonly<RunningConfig>, seal: (text: string) => string): string[][] {
   const m = cfg.mail;

@@ -1,5 +1,6 @@
 /** `show mail` (layout [OURS]); the password is never shown. */
 import type { MailConfig } from '../../config/model.ts';
+import { fields } from '../format.ts';
 
 export function formatMail(m: Readonly<MailConfig>, counters: { sent: number; failures: number } | undefined): string[] {
   const rows: [string, string][] = [
@@ -10,6 +11,5 @@ export function formatMail(m: Readonly<MailConfig>, counters: { sent: number; fa
     ['Code mails sent', String(counters?.sent ?? 0)],
     ['Code mail failures', String(counters?.failures ?? 0)],
   ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(width)} : ${v}`);
+  return fields(rows);
 }

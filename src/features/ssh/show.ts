@@ -1,6 +1,7 @@
 /** `show ssh server` (layout [OURS], AW+-style aligned fields). */
 import type { RunningConfig } from '../../config/model.ts';
-import type { SshStatus } from '../services.ts';
+import type { SshStatus } from '../appliance.ts';
+import { fields } from '../format.ts';
 
 export function formatSshServer(cfg: Readonly<RunningConfig>, s: SshStatus): string[] {
   const rows: [string, string][] = [
@@ -12,6 +13,5 @@ export function formatSshServer(cfg: Readonly<RunningConfig>, s: SshStatus): str
     ['Sessions', String(s.sessions)],
     ...s.hostKeys.map((k): [string, string] => ['Host key', `${k.type} ${k.fingerprint}`]),
   ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  return ['Secure Shell Server', '-'.repeat(60), ...rows.map(([k, v]) => `  ${k.padEnd(width)} : ${v}`)];
+  return ['Secure Shell Server', '-'.repeat(60), ...fields(rows, '  ')];
 }

@@ -5,21 +5,22 @@ import { freemem, totalmem } from 'node:os';
 import { msg } from '../../cli/messages.ts';
 import { DEFAULT_HOSTNAME } from '../../config/model.ts';
 import { arg } from '../../session/context.ts';
-import type { Handlers } from '../services.ts';
+import type { Handlers } from '../appliance.ts';
 import { formatClock, formatLog, formatSystem, formatVersion } from './show.ts';
 
 export const handlers = {
   'system.hostname': (ctx) => {
     const name = ctx.no ? DEFAULT_HOSTNAME : arg.str(ctx, 'name');
-    ctx.services.config.update((c) => void (c.hostname = name));
+    ctx.app.config.update((c) => void (c.hostname = name));
   },
-  'system.show-version': (ctx) => ctx.out.lines(formatVersion(ctx.services.version)),
-  'system.show-log': (ctx) => ctx.out.lines(formatLog(ctx.services.log.recent(ctx.args['tail'] ? 10 : undefined))),
-  'system.show-clock': (ctx) => ctx.out.lines(formatClock(ctx.services.clock.now())),
+  'system.password-encryption': (ctx) => ctx.app.config.update((c) => void (c.passwordEncryption = !ctx.no)),
+  'system.show-version': (ctx) => ctx.out.lines(formatVersion(ctx.app.version)),
+  'system.show-log': (ctx) => ctx.out.lines(formatLog(ctx.app.log.recent(ctx.args['tail'] ? 10 : undefined))),
+  'system.show-clock': (ctx) => ctx.out.lines(formatClock(ctx.app.clock.now())),
   'system.show-system': (ctx) => {
-    const s = ctx.services;
+    const s = ctx.app;
     const usage = s.flash.usage();
-    const bootConfig = s.boot().configFile;
+    const bootConfig = s.bootEnv.boot().configFile;
     ctx.out.lines(
       formatSystem({
         now: s.clock.now(),
@@ -43,15 +44,15 @@ export const handlers = {
     const year = arg.num(ctx, 'year');
     const ms = Date.UTC(year, month - 1, day, t.hours, t.minutes, t.seconds);
     if (new Date(ms).getUTCDate() !== day) ctx.error(msg.badDate);
-    ctx.services.clock.set(ms);
-    ctx.services.saveClock();
-    ctx.services.log.info('clock-set', { user: ctx.session.user, time: new Date(ms).toISOString() });
+    ctx.app.clock.set(ms);
+    ctx.app.bootEnv.saveClockOffset(ctx.app.clock.offset);
+    ctx.app.log.info('clock-set', { user: ctx.session.user, time: new Date(ms).toISOString() });
   },
   // `reboot system? (y/n): ` (awplus-spec.md §4.4 [FOUND S14]); anything but y/Y cancels.
   'system.reboot': async (ctx) => {
     const answer = await ctx.session.ask(msg.rebootConfirm);
     if (answer === null || !/^y(es)?$/i.test(answer.trim())) return;
     ctx.out.line(msg.rebooting);
-    await ctx.services.reboot();
+    await ctx.app.reboot();
   },
 } satisfies Handlers;

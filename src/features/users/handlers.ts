@@ -6,7 +6,7 @@ import { msg } from '../../cli/messages.ts';
 import type { RunningConfig } from '../../config/model.ts';
 import { arg } from '../../session/context.ts';
 import { hashPassword } from '../../util/crypt.ts';
-import type { Ctx, Handlers } from '../services.ts';
+import type { Ctx, Handlers } from '../appliance.ts';
 
 /** Names AW+ keeps for itself (awplus-spec.md §4.7 [FOUND S8]). */
 const RESERVED = new Set(['root', 'daemon', 'nobody', 'sshd', 'httpd']);
@@ -26,12 +26,12 @@ function leavesNoAdmin(cfg: Readonly<RunningConfig>, name: string, newPrivilege:
 export const handlers = {
   'users.username': (ctx) => {
     const name = arg.str(ctx, 'name');
-    const cfg = ctx.services.config.current;
+    const cfg = ctx.app.config.current;
     const existing = cfg.users.get(name);
     if (ctx.no) {
       if (!existing) ctx.error(msg.noSuchUser(name));
       if (leavesNoAdmin(cfg, name, undefined)) ctx.error(msg.lastAdmin);
-      ctx.services.config.update((c) => void c.users.delete(name));
+      ctx.app.config.update((c) => void c.users.delete(name));
       return;
     }
     if (RESERVED.has(name)) ctx.error(msg.reservedUser(name));
@@ -40,10 +40,10 @@ export const handlers = {
     // privilege defaults to 1 for a new user and stays as it was when omitted (awplus-spec.md §4.7).
     const privilege = arg.opt<number>(ctx, 'level') ?? existing?.privilege ?? 1;
     if (existing && leavesNoAdmin(cfg, name, privilege)) ctx.error(msg.lastAdmin);
-    ctx.services.config.update((c) => void c.users.set(name, { name, privilege, hash }));
+    ctx.app.config.update((c) => void c.users.set(name, { name, privilege, hash }));
   },
   'users.enable-password': (ctx) => {
     const hash = ctx.no ? undefined : hashFrom(ctx);
-    ctx.services.config.update((c) => void (c.enablePassword = hash));
+    ctx.app.config.update((c) => void (c.enablePassword = hash));
   },
 } satisfies Handlers;

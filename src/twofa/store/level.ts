@@ -1,89 +1,50 @@
 /**
- * The 2FA user store: a `level` database inside the flash directory (`.2fa-users/`), one JSON record per
- * user, secrets and scratch codes encrypted with AES-256-GCM under a key file (`.2fa.key`, owner-only)
- * that never enters the config or an export unencrypted (SPEC §10).
+ * The embedded user store: a `level` database inside the flash directory (`.2fa-users/`), one JSON
+ * record per user, secrets and scratch codes sealed (AES-256-GCM, the user name as associated data)
+ * under a key file (`.2fa.key`) that never enters the config or an export unencrypted (SPEC §10).
  *
  * All records are loaded at open and served from memory; every change is written with `sync: true`
  * before the caller's promise resolves. Writes that arrive while a batch is being synced are grouped
  * into the next batch (group commit), so durability does not cost one fsync per request under load.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Level } from 'level';
-import type { TwoFaUser } from './types.ts';
+import { open, seal } from '../../util/aead.ts';
+import { loadKeyFile } from '../../util/key-file.ts';
+import type { TwoFaUser } from '../types.ts';
+import { UserStoreError, type UserStore } from './types.ts';
 
 /** A record as stored: the secret parts sealed. */
 interface StoredUser extends Omit<TwoFaUser, 'secret' | 'scratch'> {
-  /** base64(iv ‖ tag ‖ AES-256-GCM(JSON {secret, scratch})) */
+  /** base64(seal(JSON {secret, scratch})) */
   readonly sealed: string;
-}
-
-/** The store could not be opened (another process holds it, or the key is unreadable). */
-export class UserStoreError extends Error {
-  constructor(message: string, options?: { cause: unknown }) {
-    super(message, options);
-    this.name = 'UserStoreError';
-  }
 }
 
 const KEY_FILE = '.2fa.key';
 const DB_DIR = '.2fa-users';
 
-/** Reads the store key, creating it (32 random bytes, mode 0600, O_EXCL) on first use. */
-function loadKey(flashDir: string): Buffer {
-  const path = join(flashDir, KEY_FILE);
-  try {
-    const fd = openSync(path, 'wx', 0o600);
-    writeSync(fd, randomBytes(32).toString('base64') + '\n');
-    closeSync(fd);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-  }
-  const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
-  if (key.length !== 32) throw new UserStoreError(`${path} is not a 256-bit key`);
-  return key;
-}
-
-/** Encrypts and decrypts the secret parts of records with the store key. */
-export class Sealer {
-  constructor(private readonly key: Buffer) {}
-
-  seal(value: unknown, aad: string): string {
-    const iv = randomBytes(12);
-    const c = createCipheriv('aes-256-gcm', this.key, iv);
-    c.setAAD(Buffer.from(aad));
-    const body = Buffer.concat([c.update(JSON.stringify(value), 'utf8'), c.final()]);
-    return Buffer.concat([iv, c.getAuthTag(), body]).toString('base64');
-  }
-
-  open<T>(sealed: string, aad: string): T {
-    const raw = Buffer.from(sealed, 'base64');
-    const d = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, 12));
-    d.setAAD(Buffer.from(aad));
-    d.setAuthTag(raw.subarray(12, 28));
-    return JSON.parse(Buffer.concat([d.update(raw.subarray(28)), d.final()]).toString('utf8')) as T;
-  }
-}
-
 type Op = { type: 'put'; key: string; value: StoredUser } | { type: 'del'; key: string };
 
-/** The persistent set of 2FA users. */
-export class UserStore {
+export class LevelUserStore implements UserStore {
   private readonly users = new Map<string, TwoFaUser>();
   private queue: { ops: Op[]; waiters: { resolve: () => void; reject: (e: unknown) => void }[] } = { ops: [], waiters: [] };
   private flushing: Promise<void> | undefined;
-  /** Synced batches and the records they carried (bench and `show 2fa`). */
+  /** Synced batches and the records they carried (bench). */
   readonly stats = { batches: 0, records: 0 };
 
   private constructor(
     private readonly db: Level<string, StoredUser>,
-    private readonly sealer: Sealer,
+    private readonly key: Buffer,
   ) {}
 
   /** Opens (creating) the store in `flashDir`; a second process gets a clear error. */
-  static async open(flashDir: string): Promise<UserStore> {
-    const sealer = new Sealer(loadKey(flashDir));
+  static async open(flashDir: string): Promise<LevelUserStore> {
+    let key: Buffer;
+    try {
+      key = loadKeyFile(flashDir, KEY_FILE);
+    } catch (e) {
+      throw new UserStoreError(`cannot read the 2FA store key: ${(e as Error).message}`, { cause: e });
+    }
     const db = new Level<string, StoredUser>(join(flashDir, DB_DIR), { valueEncoding: 'json' });
     try {
       await db.open();
@@ -91,55 +52,44 @@ export class UserStore {
       const locked = (e as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED';
       throw new UserStoreError(locked ? 'the 2FA user store is in use by another process' : `cannot open the 2FA user store: ${(e as Error).message}`, { cause: e });
     }
-    const store = new UserStore(db, sealer);
+    const store = new LevelUserStore(db, key);
     for await (const [name, stored] of db.iterator()) store.users.set(name, store.unseal(stored));
     return store;
   }
 
   private unseal(stored: StoredUser): TwoFaUser {
     const { sealed, ...rest } = stored;
-    const secrets = this.sealer.open<{ secret: string; scratch: string[] }>(sealed, stored.name);
+    const secrets = JSON.parse(open(this.key, Buffer.from(sealed, 'base64'), Buffer.from(stored.name)).toString('utf8')) as { secret: string; scratch: string[] };
     return { ...rest, secret: secrets.secret, scratch: secrets.scratch };
   }
 
   private sealUser(user: TwoFaUser): StoredUser {
     const { secret, scratch, ...rest } = user;
     // The name is bound as associated data: a sealed blob copied to another user does not open.
-    return { ...rest, sealed: this.sealer.seal({ secret, scratch }, user.name) };
+    return { ...rest, sealed: seal(this.key, Buffer.from(JSON.stringify({ secret, scratch })), Buffer.from(user.name)).toString('base64') };
   }
 
-  get(name: string): TwoFaUser | undefined {
+  async get(name: string): Promise<TwoFaUser | undefined> {
     return this.users.get(name);
   }
 
-  has(name: string): boolean {
-    return this.users.has(name);
-  }
-
-  get size(): number {
-    return this.users.size;
-  }
-
-  /** Every user, sorted by name. */
-  list(): TwoFaUser[] {
+  async list(): Promise<TwoFaUser[]> {
     return [...this.users.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** Stores users; resolves once they are on disk (fsync). The in-memory view changes at once. */
   put(...users: TwoFaUser[]): Promise<void> {
     for (const u of users) this.users.set(u.name, u);
     return this.write(users.map((u) => ({ type: 'put', key: u.name, value: this.sealUser(u) })));
   }
 
-  /** Deletes users; resolves once that is on disk. */
   delete(...names: string[]): Promise<void> {
     for (const n of names) this.users.delete(n);
     return this.write(names.map((key) => ({ type: 'del', key })));
   }
 
-  /** Replaces the whole store in one atomic batch (import `replace`). */
-  replaceAll(users: TwoFaUser[]): Promise<void> {
-    const gone = [...this.users.keys()].filter((n) => !users.some((u) => u.name === n));
+  replaceAll(users: readonly TwoFaUser[]): Promise<void> {
+    const keep = new Set(users.map((u) => u.name));
+    const gone = [...this.users.keys()].filter((n) => !keep.has(n));
     this.users.clear();
     for (const u of users) this.users.set(u.name, u);
     return this.write([...gone.map((key): Op => ({ type: 'del', key })), ...users.map((u): Op => ({ type: 'put', key: u.name, value: this.sealUser(u) }))]);
@@ -170,7 +120,6 @@ export class UserStore {
     this.flushing = undefined;
   }
 
-  /** Waits for pending writes and closes the database. */
   async close(): Promise<void> {
     await this.flushing;
     await this.db.close();

@@ -1,6 +1,6 @@
 /** `show radius` and `show radius statistics` (layout [OURS], AW+-style tables). */
 import type { RunningConfig } from '../../config/model.ts';
-import type { UpstreamCounters } from '../services.ts';
+import type { HostCounters } from '../../radius/upstream-client.ts';
 
 export function formatRadius(cfg: Readonly<RunningConfig>, local: { listening: boolean; port: number | undefined; error: string | undefined }): string[] {
   const r = cfg.radius;
@@ -26,7 +26,7 @@ export function formatRadius(cfg: Readonly<RunningConfig>, local: { listening: b
   return lines;
 }
 
-export function formatRadiusStatistics(counters: ReadonlyMap<string, UpstreamCounters>): string[] {
+export function formatRadiusStatistics(counters: ReadonlyMap<string, HostCounters>): string[] {
   const lines = ['Server                  Requests   Accepts   Rejects  Timeouts  Bad replies', '-'.repeat(76)];
   for (const [server, c] of counters) {
     lines.push(

@@ -6,40 +6,40 @@ import { msg } from '../../cli/messages.ts';
 import { RADIUS_DEFAULTS } from '../../config/model.ts';
 import { arg } from '../../session/context.ts';
 import { hashPassword } from '../../util/crypt.ts';
-import type { Ctx, Handlers } from '../services.ts';
+import type { Ctx, Handlers } from '../appliance.ts';
 import { formatLocalStatistics } from './show.ts';
 
 async function applyRadius(ctx: Ctx): Promise<void> {
-  const error = await ctx.services.radius.apply();
+  const error = await ctx.app.radius.apply();
   if (error) ctx.out.line(msg.radiusCannotListen(error));
 }
 
 export const handlers = {
-  'radius-server.local': async (ctx) => {
+  'radius-local.local': async (ctx) => {
     if (ctx.no) {
-      ctx.services.config.update((c) => {
+      ctx.app.config.update((c) => {
         c.radius.local = { configured: false, enabled: false, authPort: RADIUS_DEFAULTS.authPort, nas: [], users: new Map() };
       });
       await applyRadius(ctx);
       return;
     }
-    ctx.services.config.update((c) => void (c.radius.local.configured = true));
+    ctx.app.config.update((c) => void (c.radius.local.configured = true));
     ctx.session.enter('radius-local');
   },
-  'radius-server.enable': async (ctx) => {
-    ctx.services.config.update((c) => void (c.radius.local.enabled = !ctx.no));
+  'radius-local.enable': async (ctx) => {
+    ctx.app.config.update((c) => void (c.radius.local.enabled = !ctx.no));
     await applyRadius(ctx);
   },
-  'radius-server.port': async (ctx) => {
-    ctx.services.config.update((c) => void (c.radius.local.authPort = ctx.no ? RADIUS_DEFAULTS.authPort : arg.num(ctx, 'port')));
+  'radius-local.port': async (ctx) => {
+    ctx.app.config.update((c) => void (c.radius.local.authPort = ctx.no ? RADIUS_DEFAULTS.authPort : arg.num(ctx, 'port')));
     await applyRadius(ctx);
   },
-  'radius-server.nas': (ctx) => {
+  'radius-local.nas': (ctx) => {
     const address = arg.str(ctx, 'address');
-    const nas = ctx.services.config.current.radius.local.nas;
+    const nas = ctx.app.config.current.radius.local.nas;
     const i = nas.findIndex((n) => n.address === address);
     if (ctx.no && i < 0) ctx.error(msg.radiusNoSuchNas(address));
-    ctx.services.config.update((c) => {
+    ctx.app.config.update((c) => {
       if (ctx.no) return void c.radius.local.nas.splice(i, 1);
       const entry = {
         address,
@@ -51,14 +51,14 @@ export const handlers = {
       else c.radius.local.nas.push(entry);
     });
   },
-  'radius-server.user': (ctx) => {
+  'radius-local.user': (ctx) => {
     const name = arg.str(ctx, 'name');
     if (ctx.no) {
-      if (!ctx.services.config.current.radius.local.users.has(name)) ctx.error(msg.noSuchUser(name));
-      return ctx.services.config.update((c) => void c.radius.local.users.delete(name));
+      if (!ctx.app.config.current.radius.local.users.has(name)) ctx.error(msg.noSuchUser(name));
+      return ctx.app.config.update((c) => void c.radius.local.users.delete(name));
     }
     const hash = arg.has(ctx, 'hash') ? arg.str(ctx, 'hash') : hashPassword(arg.str(ctx, 'password'));
-    ctx.services.config.update((c) => void c.radius.local.users.set(name, hash));
+    ctx.app.config.update((c) => void c.radius.local.users.set(name, hash));
   },
-  'radius-server.show-statistics': (ctx) => ctx.out.lines(formatLocalStatistics(ctx.services.radius.server(), ctx.services.radius.status())),
+  'radius-local.show-statistics': (ctx) => ctx.out.lines(formatLocalStatistics(ctx.app.radius.server.stats, ctx.app.radius.status())),
 } satisfies Handlers;

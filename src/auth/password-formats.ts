@@ -22,10 +22,10 @@ export function parseScrv1(value: Buffer): SplitPassword | undefined {
 }
 
 /** Splits `<password><code>`; `isScratch` says whether an 8-digit suffix is one of the user's scratch codes. */
-export function splitCodeFromPassword(value: Buffer, isScratch: (code: string) => boolean): SplitPassword {
+export async function splitCodeFromPassword(value: Buffer, isScratch: (code: string) => Promise<boolean>): Promise<SplitPassword> {
   const s = value.toString('latin1');
   const eight = /^(.*?)([1-9]\d{7})$/s.exec(s);
-  if (eight && isScratch(eight[2]!)) return { password: Buffer.from(eight[1]!, 'latin1'), code: eight[2] };
+  if (eight && (await isScratch(eight[2]!))) return { password: Buffer.from(eight[1]!, 'latin1'), code: eight[2] };
   const six = /^(.*?)(\d{6})$/s.exec(s);
   if (six) return { password: Buffer.from(six[1]!, 'latin1'), code: six[2] };
   return { password: value, code: undefined };

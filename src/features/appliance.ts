@@ -1,0 +1,62 @@
+/**
+ * What command handlers may use of the appliance. The composition root (app.ts) provides it, fully
+ * started; features never reach further.
+ */
+import type { BootEnv } from '../config/boot-env.ts';
+import type { RunningConfig } from '../config/model.ts';
+import type { ConfigStore } from '../config/store.ts';
+import type { Radius } from '../radius/radius.ts';
+import type { SessionInfo } from '../session/registry.ts';
+import type { CommandContext, Handler, HandlerTable } from '../session/context.ts';
+import type { TwoFactor } from '../twofa/facade.ts';
+import type { ApplianceClock } from '../util/clock.ts';
+import type { Flash } from '../util/flash.ts';
+import type { ListenerStatus } from '../util/listener.ts';
+import type { AuditTrail } from '../util/log.ts';
+import type { SecretBox } from '../util/secret-box.ts';
+
+/** What `show ssh server` reports. */
+export interface SshStatus extends ListenerStatus {
+  readonly sessions: number;
+  readonly hostKeys: readonly { type: string; fingerprint: string }[];
+}
+
+/** The SSH server as handlers drive it. */
+export interface SshControl {
+  status(): SshStatus;
+  /** Makes the listener follow the running config; resolves to an error text if it cannot bind. */
+  apply(): Promise<string | undefined>;
+}
+
+/** The appliance as handlers see it. */
+export interface Appliance {
+  readonly config: ConfigStore<RunningConfig>;
+  readonly clock: ApplianceClock;
+  readonly flash: Flash;
+  /** The boot environment (`boot config-file`) and the saved clock offset. */
+  readonly bootEnv: BootEnv;
+  /** Seals and opens `8 …` secrets of the config (on this appliance only). */
+  readonly secrets: SecretBox;
+  /** Audit log: events go to stderr/JSON and the newest are kept for `show log`. */
+  readonly log: AuditTrail;
+  /** The 2FA engine facade (users live in its store, not in the config). */
+  readonly twofa: TwoFactor;
+  readonly ssh: SshControl;
+  readonly radius: Radius;
+  /** Emulated software version. */
+  readonly version: string;
+  /** Appliance-clock time of the last boot. */
+  bootedAt(): number;
+  /** The running-config text, or one section of it. */
+  renderRunning(section?: string): string;
+  /** Names of `show running-config SECTION`. */
+  readonly sectionNames: readonly string[];
+  sessions(): SessionInfo[];
+  /** Restarts the appliance in place; the session asking is closed too. */
+  reboot(): Promise<unknown>;
+}
+
+/** Handler and context types specialised to the appliance. */
+export type Ctx = CommandContext<Appliance>;
+export type Handlers = HandlerTable<Appliance>;
+export type FeatureHandler = Handler<Appliance>;

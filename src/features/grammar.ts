@@ -1,0 +1,37 @@
+/**
+ * The product grammar: every `grammar/*.cli` file with the AW+-specific parameter types, compiled once
+ * per process (it is immutable) and checked against the handlers.
+ */
+import { fileURLToPath } from 'node:url';
+import type { Grammar } from '../cli/grammar/graph.ts';
+import { loadGrammar } from '../cli/grammar/load.ts';
+import type { Validator } from '../cli/types.ts';
+import { checkBindings } from '../session/session.ts';
+import { isCryptHash } from '../util/crypt.ts';
+import { flashName } from '../util/flash.ts';
+import { handlers } from './index.ts';
+
+const GRAMMAR_DIR = fileURLToPath(new URL('../../grammar', import.meta.url));
+
+/** Validators for AW+-specific parameter types (grammar/types.cli). */
+const validators: Record<string, Validator> = {
+  'flash-file': (w) => (flashName(w) !== undefined ? { ok: true, value: w } : { ok: false }),
+  // 1-64 chars; first a letter or a symbol other than '+' (awplus-spec.md §4.7 [FOUND S8]).
+  username: (w) => (/^[A-Za-z_.@-][A-Za-z0-9_.@+-]{0,63}$/.test(w) ? { ok: true, value: w } : { ok: false }),
+  password: (w) => (w.length >= 1 && w.length <= 32 ? { ok: true, value: w } : { ok: false }),
+  'crypt-hash': (w) => (isCryptHash(w) ? { ok: true, value: w } : { ok: false }),
+  // Copy sources of `2fa import user-data` (SPEC §9).
+  'source-url': (w) => (flashName(w) !== undefined && /^flash:/i.test(w)) || /^(tftp|https?):\/\/[^/\s]+\/\S/i.test(w) ? { ok: true, value: w } : { ok: false },
+};
+
+let compiled: Grammar | undefined;
+
+export function productGrammar(): Grammar {
+  if (!compiled) {
+    const grammar = loadGrammar(GRAMMAR_DIR, validators);
+    const problems = checkBindings(grammar, handlers);
+    if (problems.length) throw new Error(`grammar and handlers disagree:\n${problems.join('\n')}`);
+    compiled = grammar;
+  }
+  return compiled;
+}

@@ -1,0 +1,29 @@
+/**
+ * The RADIUS request path as one ordered table (aesthetics.md §8; FreeRADIUS's authorize/authenticate
+ * sections, Go layeh Handler). Each step looks at the request, may add what it learned, and says
+ * continue, reply or drop (step.ts). The login decision itself is transport-neutral (auth/login.ts).
+ */
+import type { Step } from './step.ts';
+import { accessRequestsOnly } from './steps/access-requests-only.ts';
+import { decide } from './steps/decide.ts';
+import { duplicates } from './steps/duplicates.ts';
+import { identifyClient } from './steps/identify-client.ts';
+import { messageAuthenticator } from './steps/message-authenticator.ts';
+import { parse } from './steps/parse.ts';
+import { reply } from './steps/reply.ts';
+import { userPassword } from './steps/user-password.ts';
+
+/**
+ * The order of the request path. The four login kinds (first factor only, code only, challenge
+ * answer, password and code) are decided in `decide`, by auth/login.ts.
+ */
+export const PIPELINE: readonly (readonly [name: string, step: Step])[] = [
+  ['identify client', identifyClient], //   unknown source addresses are dropped (RFC 2865 §3)
+  ['parse', parse], //                      malformed framing is dropped (RFC 2865 §3)
+  ['access requests only', accessRequestsOnly], // accounting and the rest are not served here
+  ['message authenticator', messageAuthenticator], // checked wherever present, required where the NAS says (RFC 3579 §3.2; BlastRADIUS)
+  ['duplicates', duplicates], //            a retransmission gets the cached reply, never a second evaluation (RFC 5080 §2.2.2)
+  ['user password', userPassword], //       un-hidden (RFC 2865 §5.2)
+  ['decide', decide], //                    auth/login.ts: second factor first, then the first factor
+  ['reply', reply], //                      Message-Authenticator first, Proxy-State echoed in order (RFC 2865 §5.33)
+];

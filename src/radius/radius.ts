@@ -1,0 +1,62 @@
+/**
+ * The RADIUS subsystem as the appliance starts it: the local server, its UDP listener, the client
+ * for upstream first-factor hosts, and the two first-factor sources a NAS entry can use.
+ */
+import type { Socket } from 'node:dgram';
+import { performance } from 'node:perf_hooks';
+import { LocalUsers } from '../auth/local-users.ts';
+import type { FirstFactorSource, LoginDecision, LoginRequest } from '../auth/types.ts';
+import { Listener, type ListenerStatus } from '../util/listener.ts';
+import type { Log } from '../util/log.ts';
+import { RadiusHostsFirstFactor } from './first-factor.ts';
+import { RadiusServer } from './server.ts';
+import type { RadiusSettings } from './types.ts';
+import { udpBinder } from './udp.ts';
+import { UpstreamClient } from './upstream-client.ts';
+
+export interface RadiusOptions {
+  readonly settings: () => RadiusSettings;
+  readonly login: (r: LoginRequest) => Promise<LoginDecision>;
+  readonly log: Log;
+  readonly now: () => number;
+}
+
+export class Radius {
+  readonly server: RadiusServer;
+  readonly upstream = new UpstreamClient(() => performance.now());
+  /** The local server's user table (`user NAME password`). */
+  readonly localUsers: LocalUsers;
+  /** `aaa authentication openvpn default group radius|NAME`, or the local users without it. */
+  readonly openvpnFirstFactor: FirstFactorSource;
+  readonly listener: Listener<Socket>;
+
+  constructor(private readonly options: RadiusOptions) {
+    this.localUsers = new LocalUsers(() => options.settings().local.users);
+    this.openvpnFirstFactor = new RadiusHostsFirstFactor(options.settings, this.upstream, this.localUsers);
+    this.server = new RadiusServer(
+      { settings: options.settings, login: options.login, now: options.now, localUsers: this.localUsers, openvpnFirstFactor: this.openvpnFirstFactor },
+      options.log,
+    );
+    this.listener = new Listener(udpBinder(this.server, options.log), options.log);
+  }
+
+  /** Binds or closes the socket as `server enable` / `server auth-port` say. */
+  apply(): Promise<string | undefined> {
+    const l = this.options.settings().local;
+    return this.listener.apply(l.enabled ? l.authPort : undefined);
+  }
+
+  status(): ListenerStatus {
+    return this.listener.status();
+  }
+
+  /** `clear radius statistics`. */
+  clearStatistics(): void {
+    this.server.stats.clear();
+    this.upstream.counters.clear();
+  }
+
+  stop(): Promise<void> {
+    return this.listener.stop();
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * RFC 5080 §2.2.2: a retransmission (same source, Identifier and Request Authenticator) gets the
+ * cached reply byte for byte, never a second evaluation (single use would reject it); one that
+ * arrives while the first is still being decided is dropped.
+ */
+import { DuplicateCache } from '../dedupe.ts';
+import { drop, need, next, type Step } from '../step.ts';
+
+export const duplicates: Step = (req, env) => {
+  const p = need(req.packet, 'packet');
+  const key = DuplicateCache.key(req.from.address, req.from.port, p.identifier, p.authenticator);
+  const seen = env.duplicates.begin(key, env.now());
+  if (seen.kind === 'in-progress') return drop('in-progress');
+  if (seen.kind === 'done') {
+    env.stats.duplicates++;
+    return seen.reply ? { kind: 'reply', reply: seen.reply } : drop('duplicate-of-dropped');
+  }
+  env.stats.requests++;
+  req.onAnswer.push((reply) => env.duplicates.finish(key, reply, env.now()));
+  return next;
+};

@@ -1,0 +1,343 @@
+/**
+ * The 2FA facade (aesthetics.md §8): the CLI features create, change, show, export and import users
+ * through it, and every front door checks codes through it. Every state change is on disk before the
+ * promise resolves (SPEC §10), and each user's operations run one at a time, so two requests carrying
+ * the same code cannot both pass.
+ */
+import type { Clock } from '../util/clock.ts';
+import { fetchSource } from '../util/fetch-source.ts';
+import type { Flash } from '../util/flash.ts';
+import type { Log } from '../util/log.ts';
+import type { EmailOtp, IssueResult } from './email-otp.ts';
+import { base32Decode, randomScratchCodes, randomSecret, sameCode, timeStep } from './otp.ts';
+import type { UserStore } from './store/types.ts';
+import { newUser, type TwoFaSettings, type TwoFaUser } from './types.ts';
+import { decodeUserData, encodeUserData } from './user-data.ts';
+import { failed, verifyCode, type VerifyOutcome, type VerifyReason } from './verifier.ts';
+
+/** Minimum secret size: 26 base32 characters = 128 bits (awplus-spec.md §2.2 [FOUND S1]: SECRET は26文字以上). */
+export const MIN_SECRET_CHARS = 26;
+
+/** Why a user operation was refused; the CLI turns the code into its `% ` message. */
+export class TwoFaError extends Error {
+  constructor(
+    readonly code: 'exists' | 'no-such-user' | 'bad-secret' | 'short-secret' | 'not-applicable',
+    readonly user: string,
+  ) {
+    super(`${code}: ${user}`);
+    this.name = 'TwoFaError';
+  }
+}
+
+/** What `createUser` makes. */
+export type CreateOptions = { readonly skip: true } | { readonly skip?: false; readonly secret?: string; readonly hotp?: boolean };
+
+export type CheckReason = VerifyReason | 'no-user' | 'skip-2fa' | 'no-code' | 'store-write-failed';
+
+/**
+ * A code checked for a login whose first factor may still be pending. A good code is held: nothing of
+ * it is spent until the caller says how the whole login ended (`accept` or `refuse`), and the user's
+ * other attempts wait until then. A bad code is already counted; `accept`/`refuse` do nothing for it.
+ */
+export interface CodeCheck {
+  readonly ok: boolean;
+  readonly reason: CheckReason;
+  /** The login is accepted: the code is spent, the login stamped, durably. False when that could not be written. */
+  accept(): Promise<boolean>;
+  /** The first factor refused: the code stays unused and the attempt counts toward the lockout. */
+  refuse(): Promise<void>;
+  /** The first factor could not be asked (no server answered): the code stays unused, nothing is counted. */
+  abandon(): Promise<void>;
+}
+
+/** SPEC §5 policy for a login: what the second factor must be. */
+export type Policy = 'code' | 'skip' | 'email' | 'reject' | 'first-factor';
+
+/** Counters shown by `show 2fa`. */
+export interface TwoFaCounters {
+  accepted: number;
+  rejected: number;
+  lockouts: number;
+  scratchUsed: number;
+  skewLearned: number;
+}
+
+const settled = (ok: boolean, reason: CheckReason): CodeCheck => ({ ok, reason, accept: async () => ok, refuse: async () => {}, abandon: async () => {} });
+
+export class TwoFactor {
+  readonly counters: TwoFaCounters = { accepted: 0, rejected: 0, lockouts: 0, scratchUsed: 0, skewLearned: 0 };
+  private readonly busy = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly store: UserStore,
+    private readonly clock: Clock,
+    private readonly log: Log,
+    private readonly settings: () => TwoFaSettings,
+    private readonly flash: Flash,
+    /** E-mail OTP (SPEC §7); absent where no mail can be sent (engine tests). */
+    readonly email?: EmailOtp,
+  ) {}
+
+  get(name: string): Promise<TwoFaUser | undefined> {
+    return this.store.get(name);
+  }
+
+  list(): Promise<TwoFaUser[]> {
+    return this.store.list();
+  }
+
+  /** Runs `work` after every earlier operation on the same user has finished. */
+  private serial<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.busy.get(name) ?? Promise.resolve();
+    const run = previous.then(work, work);
+    const tail = run.catch(() => undefined);
+    this.busy.set(name, tail);
+    void tail.then(() => {
+      if (this.busy.get(name) === tail) this.busy.delete(name);
+    });
+    return run;
+  }
+
+  private async require(name: string): Promise<TwoFaUser> {
+    const u = await this.store.get(name);
+    if (!u) throw new TwoFaError('no-such-user', name);
+    return u;
+  }
+
+  /** `2fa create user`: a TOTP/HOTP user with 5 scratch codes, or a skip-2fa user. */
+  createUser(name: string, options: CreateOptions): Promise<TwoFaUser> {
+    return this.serial(name, async () => {
+      const existing = await this.store.get(name);
+      // An address-only user may be given a TOTP/HOTP secret; the address stays.
+      if (existing && existing.kind !== 'email') throw new TwoFaError('exists', name);
+      const user = options.skip
+        ? newUser(name, 'skip', this.clock.now(), { email: existing?.email })
+        : newUser(name, options.hotp ? 'hotp' : 'totp', this.clock.now(), {
+            secret: options.secret === undefined ? randomSecret() : normaliseSecret(options.secret, name),
+            scratch: randomScratchCodes(),
+            email: existing?.email,
+          });
+      await this.store.put(user);
+      this.log.info('2fa-user-created', { user: name, type: user.kind });
+      return user;
+    });
+  }
+
+  deleteUser(name: string): Promise<void> {
+    return this.serial(name, async () => {
+      await this.require(name);
+      await this.store.delete(name);
+      this.log.info('2fa-user-deleted', { user: name });
+    });
+  }
+
+  /** `2fa reset scratch-codes`: five new codes; the old ones stop working. */
+  resetScratch(name: string): Promise<readonly string[]> {
+    return this.serial(name, async () => {
+      const u = await this.require(name);
+      if (u.kind !== 'totp' && u.kind !== 'hotp') throw new TwoFaError('not-applicable', name);
+      const next = { ...u, scratch: randomScratchCodes() };
+      await this.store.put(next);
+      this.log.info('2fa-scratch-reset', { user: name });
+      return next.scratch;
+    });
+  }
+
+  /**
+   * `2fa reset skew`: forgets the learned correction. A used-step mark that lies in the future of the
+   * uncorrected clock (left by a positive skew) is dropped too, or the user would be refused for hours.
+   */
+  resetSkew(name: string): Promise<void> {
+    return this.serial(name, async () => {
+      const u = await this.require(name);
+      const tm = timeStep(this.clock.now());
+      const lastStep = u.lastStep !== undefined && u.lastStep > tm + this.settings().totpWindow ? undefined : u.lastStep;
+      await this.store.put({ ...u, skew: 0, skewHistory: [], lastStep });
+      this.log.info('2fa-skew-reset', { user: name });
+    });
+  }
+
+  /**
+   * `2fa user NAME email ADDRESS` / `no 2fa user NAME email`. A name without a record gets an
+   * address-only (`email`) record; removing the address of such a record removes the record.
+   */
+  setEmail(name: string, email: string | undefined): Promise<void> {
+    return this.serial(name, async () => {
+      const existing = await this.store.get(name);
+      if (!existing && email === undefined) throw new TwoFaError('no-such-user', name);
+      if (existing?.kind === 'email' && email === undefined) await this.store.delete(name);
+      else await this.store.put({ ...(existing ?? newUser(name, 'email', this.clock.now())), email });
+      this.log.info('2fa-email-set', { user: name, set: email !== undefined });
+    });
+  }
+
+  /** SPEC §5: which second factor a login of `name` needs. */
+  async policy(name: string): Promise<Policy> {
+    const u = await this.store.get(name);
+    if (u?.kind === 'skip') return 'skip';
+    if (u?.kind === 'totp' || u?.kind === 'hotp') return 'code';
+    const s = this.settings();
+    // No TOTP/HOTP record: a mailed code when e-mail OTP is on and an address is known.
+    if (s.emailOtp && u?.email) return 'email';
+    return s.rejectUnconfigured ? 'reject' : 'first-factor';
+  }
+
+  /** Mails a code to the user's address (policy 'email'); the caller binds it to its challenge. */
+  async mailCode(name: string): Promise<IssueResult> {
+    const address = (await this.store.get(name))?.email;
+    if (!this.email || !address) return { ok: false, reason: 'mail-failed' };
+    return this.email.issue(name, address, this.settings().label);
+  }
+
+  /**
+   * Whether `code` is one of the user's unused scratch codes, without using it: tells `<password><8 digits>`
+   * from `<password + 2 characters><6 digits>` (libpam forward_pass tries both; this avoids a failed try).
+   */
+  async hasScratchCode(name: string, code: string): Promise<boolean> {
+    const u = await this.store.get(name);
+    return u !== undefined && u.scratch.some((c) => sameCode(c, code));
+  }
+
+  /**
+   * Checks a code (TOTP/HOTP or scratch) for `name` at appliance time `now`, holding a good one until
+   * the caller accepts or refuses the login (AW+ order: the code first, then the first factor). A bad
+   * code's failure is on disk before this resolves.
+   */
+  check(name: string, input: string, now: number = this.clock.now()): Promise<CodeCheck> {
+    return new Promise<CodeCheck>((resolve, reject) => {
+      void this.serial(name, async () => {
+        try {
+          const user = await this.store.get(name);
+          if (!user) return resolve(settled(false, 'no-user'));
+          if (user.kind === 'skip') return resolve(settled(true, 'skip-2fa'));
+          if (user.kind === 'email') return resolve(settled(false, 'no-code'));
+          const outcome = await verifyCode(user, input, now, this.settings(), base32Decode(user.secret)!);
+          if (!outcome.ok) {
+            await this.fail(user, outcome);
+            return resolve(settled(false, outcome.reason));
+          }
+          // Held: the user's next operation waits until this login is accepted or refused.
+          await new Promise<void>((release) => resolve(this.hold(user, outcome, now, release)));
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+  }
+
+  private hold(user: TwoFaUser, outcome: VerifyOutcome, now: number, release: () => void): CodeCheck {
+    let done: Promise<boolean> | undefined;
+    const once = (work: () => Promise<boolean>) => (done ??= work().finally(release));
+    return {
+      ok: true,
+      reason: outcome.reason,
+      accept: () =>
+        once(async () => {
+          if (!(await this.write(outcome.next))) {
+            this.counters.rejected++;
+            return false;
+          }
+          this.counters.accepted++;
+          if (outcome.reason === 'ok-scratch') this.counters.scratchUsed++;
+          if (outcome.learnedSkew !== undefined) {
+            this.counters.skewLearned++;
+            this.log.info('2fa-skew-learned', { user: user.name, skew: outcome.learnedSkew });
+          }
+          this.log.info('2fa-verify', { user: user.name, result: 'accept', reason: outcome.reason });
+          return true;
+        }),
+      refuse: async () => {
+        await once(async () => {
+          // A captured code must not become a password oracle: the refusal counts toward the lockout.
+          await this.fail(user, failed(user, 'bad-code', now, this.settings()), 'first-factor-reject');
+          return false;
+        });
+      },
+      abandon: async () => {
+        await once(async () => false);
+      },
+    };
+  }
+
+  /** Records a failed attempt (and a lockout it starts). */
+  private async fail(user: TwoFaUser, outcome: VerifyOutcome, reason: string = outcome.reason): Promise<void> {
+    this.counters.rejected++;
+    if (outcome.next !== user) await this.write(outcome.next);
+    if (outcome.lockedOut) {
+      this.counters.lockouts++;
+      this.log.info('2fa-locked-out', { user: user.name, until: new Date(outcome.next.lockedUntil!).toISOString() });
+    }
+    this.log.info('2fa-verify', { user: user.name, result: 'reject', reason });
+  }
+
+  /** Writes a record; a failure is logged and reported as false (an accept then becomes a reject). */
+  private async write(next: TwoFaUser): Promise<boolean> {
+    try {
+      await this.store.put(next);
+      return true;
+    } catch (e) {
+      this.log.error('2fa-store-write-failed', { user: next.name, message: (e as Error).message });
+      return false;
+    }
+  }
+
+  /** Checks a code and, if good, spends it at once (no first factor to wait for). */
+  async verify(name: string, input: string, now?: number): Promise<{ ok: boolean; reason: CheckReason }> {
+    const c = await this.check(name, input, now);
+    if (!c.ok) return { ok: false, reason: c.reason };
+    return (await c.accept()) ? { ok: true, reason: c.reason } : { ok: false, reason: 'store-write-failed' };
+  }
+
+  /** `2fa export user-data`: every user, encrypted with `password`, in a new flash file. */
+  exportToFlash(password: string): Promise<{ file: string; users: number }> {
+    return this.quiesced(async () => {
+      const users = await this.store.list();
+      const now = this.clock.now();
+      const day = new Date(now).toISOString().slice(0, 10).replace(/-/g, '');
+      let file: string;
+      do file = `atl2fausers-${day}-${String(Math.floor(Math.random() * 10000)).padStart(4, '0')}.dat`;
+      while (this.flash.exists(file));
+      this.flash.write(file, encodeUserData(users, password, now));
+      this.log.info('2fa-users-exported', { users: users.length, file });
+      return { file, users: users.length };
+    });
+  }
+
+  /** Copies an exported file from `flash:/`, `tftp://`, `http://` or `https://` (SPEC §9). */
+  fetchUserData(url: string): Promise<Buffer> {
+    return fetchSource(url, this.flash);
+  }
+
+  /**
+   * Imports an exported file (SPEC §9): merged (imported records win for the same name) or, with
+   * `replace`, as the whole store in one atomic write. Throws UserDataError before touching the store.
+   */
+  importUserData(file: Buffer, password: string, replace: boolean): Promise<number> {
+    const users = decodeUserData(file, password);
+    return this.quiesced(async () => {
+      if (replace) await this.store.replaceAll(users);
+      else if (users.length) await this.store.put(...users);
+      this.log.info('2fa-users-imported', { users: users.length, mode: replace ? 'replace' : 'merge' });
+      return users.length;
+    });
+  }
+
+  /** Runs `work` once every pending per-user operation has finished. */
+  private async quiesced<T>(work: () => Promise<T>): Promise<T> {
+    await Promise.all([...this.busy.values()]);
+    return work();
+  }
+
+  /** Closes the store (after pending writes). */
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}
+
+/** A secret typed by an administrator: base32 (A-Z, 2-7), any case, spaces allowed, at least 26 characters. */
+function normaliseSecret(text: string, user: string): string {
+  const clean = text.replace(/\s+/g, '').replace(/=+$/, '').toUpperCase();
+  if (!/^[A-Z2-7]+$/.test(clean)) throw new TwoFaError('bad-secret', user);
+  if (clean.length < MIN_SECRET_CHARS) throw new TwoFaError('short-secret', user);
+  return clean;
+}

@@ -1,0 +1,34 @@
+/**
+ * The 2FA subsystem as the appliance starts it: the user store opened in flash, e-mail OTP over the
+ * `mail` settings, and the facade over both.
+ */
+import type { Clock } from '../util/clock.ts';
+import type { Flash } from '../util/flash.ts';
+import type { Log } from '../util/log.ts';
+import { smtpMailer, type SmtpSettings } from '../util/smtp-mailer.ts';
+import { EmailOtp, type EmailTemplate } from './email-otp.ts';
+import { TwoFactor } from './facade.ts';
+import { LevelUserStore } from './store/level.ts';
+import type { TwoFaSettings } from './types.ts';
+
+export interface TwoFactorOptions {
+  readonly flash: Flash;
+  readonly clock: Clock;
+  readonly log: Log;
+  readonly settings: () => TwoFaSettings;
+  /** The SMTP settings; undefined while `mail from` or `mail smtpserver` is missing. */
+  readonly smtp: () => SmtpSettings | undefined;
+  /** The code mail's template (`2fa email-template`, read at send time). */
+  readonly template: () => EmailTemplate;
+}
+
+/** Opens the user store and builds the facade; rejects with UserStoreError when the store cannot be opened. */
+export async function startTwoFactor(o: TwoFactorOptions): Promise<TwoFactor> {
+  const store = await LevelUserStore.open(o.flash.dir);
+  const mailer = () => {
+    const smtp = o.smtp();
+    if (!smtp) throw new Error('mail from and mail smtpserver are not configured');
+    return smtpMailer(smtp);
+  };
+  return new TwoFactor(store, o.clock, o.log, o.settings, o.flash, new EmailOtp(mailer, o.template, o.clock, o.log));
+}
