@@ -100,7 +100,10 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
         template: () => emailTemplate(config.current, flash),
       });
       const app = new App(flash, bootEnv, clock, log, config, twofa, lock);
-      await app.boot();
+      await app.boot().catch(async (e: unknown) => {
+        await twofa.close();
+        throw e;
+      });
       return app;
     } catch (e) {
       lock.release();

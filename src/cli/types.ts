@@ -40,20 +40,7 @@ export const builtinValidators: Record<string, Validator> = {
   },
   ipv4: (w) => (IPV4.test(w) ? ok(w) : no),
   hostname: (w) => (HOSTNAME.test(w) ? ok(w) : no),
-  // RFC 4648 §6 alphabet, case-insensitive like libpam; spaces allowed inside a quoted word.
-  base32: (w) => {
-    const clean = w.replace(/\s+/g, '');
-    return /^[A-Za-z2-7]+=*$/.test(clean) ? ok(clean.toUpperCase().replace(/=+$/, '')) : no;
-  },
   email: (w) => (w.length <= 254 && EMAIL.test(w) ? ok(w) : no),
-  url: (w) => {
-    try {
-      const u = new URL(w);
-      return /^[a-z][a-z0-9+.-]*:$/.test(u.protocol) ? ok(w) : no;
-    } catch {
-      return no;
-    }
-  },
   time: (w) => {
     const m = /^(\d{1,2}):(\d{2}):(\d{2})$/.exec(w);
     if (!m) return no;

@@ -1,5 +1,5 @@
 /**
- * What the RADIUS engine reads from the running config (selected by features/radius/settings.ts);
+ * What the RADIUS engine reads from the running config (selected by features/radius-local/settings.ts);
  * the engine never imports the CLI or the config model (DESIGN: engines read snapshots).
  */
 

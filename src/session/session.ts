@@ -210,14 +210,6 @@ export class Session<S> implements InteractiveSession, SessionControl {
       filter = split.filter;
     }
 
-    const words = splitWords(command);
-    // `do <exec command>` in configuration modes (awplus-spec.md §4.1 [FOUND S14]).
-    if (this.top.mode.allowDo && words[0]?.text.toLowerCase() === 'do' && words.length > 1) {
-      this.current = { ...this.current, line: command };
-      await this.runExec(command.slice(words[1]!.start));
-      return true;
-    }
-
     const { result, depth } = this.matchWithWalkup(command);
     switch (result.kind) {
       case 'empty':

@@ -1,6 +1,6 @@
 /**
  * Binds a session to a line editor (aedes `handle(stream)`): the same loop serves the console, the
- * control socket and, later, SSH channels.
+ * control socket and SSH channels.
  */
 import type { InteractiveSession } from '../session/types.ts';
 import type { LineEditor } from './line-editor.ts';

@@ -14,22 +14,13 @@ test('ranges convert to numbers and respect their bounds', () => {
   assert.deepEqual(accepts('range', '00012', '0-512'), { ok: true, value: 12 });
 });
 
-test('A.B.C.D, hostnames, e-mail addresses and URLs', () => {
+test('A.B.C.D, hostnames and e-mail addresses', () => {
   assert.equal(accepts('ipv4', '192.168.0.255').ok, true);
   for (const bad of ['256.1.1.1', '1.2.3', '01.2.3.4x', 'a.b.c.d']) assert.equal(accepts('ipv4', bad).ok, false, bad);
   assert.equal(accepts('hostname', 'core-1.lab_x').ok, true);
   for (const bad of ['-core', 'bad!name', 'x'.repeat(64)]) assert.equal(accepts('hostname', bad).ok, false, bad);
   assert.equal(accepts('email', 'alice.b+vpn@example.co.jp').ok, true);
   for (const bad of ['alice', 'a@', '@b.c', 'a@-b.c']) assert.equal(accepts('email', bad).ok, false, bad);
-  assert.equal(accepts('url', 'tftp://10.0.0.1:69/users.dat').ok, true);
-  assert.equal(accepts('url', 'https://h.example/x?y=1').ok, true);
-  assert.equal(accepts('url', 'not a url').ok, false);
-});
-
-test('base32 secrets are case-insensitive and lose their padding (RFC 4648 §6)', () => {
-  assert.deepEqual(accepts('base32', 'jbswy3dpehpk3pxp'), { ok: true, value: 'JBSWY3DPEHPK3PXP' });
-  assert.deepEqual(accepts('base32', 'JBSWY3DP=='), { ok: true, value: 'JBSWY3DP' });
-  for (const bad of ['JBSWY1DP', 'JBS=WY3D', '']) assert.equal(accepts('base32', bad).ok, false, bad);
 });
 
 test('time of day and month names', () => {

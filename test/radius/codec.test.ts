@@ -1,14 +1,12 @@
 /**
  * RADIUS codec pieces against independent oracles: User-Password hiding (RFC 2865 §5.2) and
- * Message-Authenticator (RFC 3579 §3.2) cross-checked by hand-computed MD5/HMAC; strict framing;
- * the OpenVPN password formats.
+ * Message-Authenticator (RFC 3579 §3.2) cross-checked by hand-computed MD5/HMAC; strict framing.
  */
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { test } from 'node:test';
 import { checkMessageAuthenticator, checkResponseAuthenticator, encodeRequest, encodeResponse, hidePassword, unhidePassword } from '../../src/radius/crypto.ts';
 import { Attr, encodePacket, MalformedPacket, parsePacket } from '../../src/radius/packet.ts';
-import { parseScrv1, splitCodeFromPassword } from '../../src/auth/password-formats.ts';
 
 const secret = Buffer.from('xyzzy5461');
 const ra = Buffer.from('0f403f9473978057bd83d5cb98f4227a', 'hex');
@@ -59,15 +57,4 @@ test('framing: short, overlong and overrunning packets are malformed; padding pa
   const zeroLen = Buffer.from(good);
   zeroLen[21] = 0;
   assert.throws(() => parsePacket(zeroLen), MalformedPacket);
-});
-
-test('OpenVPN password formats: SCRV1, and <password><code> with scratch codes tried first', async () => {
-  assert.deepEqual(parseScrv1(Buffer.from('SCRV1:YWxpY2Vwdw==:MTIzNDU2')), { password: Buffer.from('alicepw'), code: '123456' });
-  assert.equal(parseScrv1(Buffer.from('SCRV1:not base64!:MTIz')), undefined);
-  assert.equal(parseScrv1(Buffer.from('plain')), undefined);
-  const none = async () => false;
-  assert.deepEqual(await splitCodeFromPassword(Buffer.from('pw123456'), none), { password: Buffer.from('pw'), code: '123456' });
-  assert.deepEqual(await splitCodeFromPassword(Buffer.from('pw12345678'), none), { password: Buffer.from('pw12'), code: '345678' });
-  assert.deepEqual(await splitCodeFromPassword(Buffer.from('pw12345678'), async (c) => c === '12345678'), { password: Buffer.from('pw'), code: '12345678' });
-  assert.deepEqual(await splitCodeFromPassword(Buffer.from('pw12345'), none), { password: Buffer.from('pw12345'), code: undefined });
 });

@@ -48,7 +48,7 @@ const handlers: HandlerTable<null> = {
   't.sub': (ctx) => ctx.session.enter('sub'),
   't.global': () => void calls.push('global'),
   't.inner': () => void calls.push('inner'),
-  't.do': () => {},
+  't.do': (ctx) => ctx.session.runExec(ctx.args['command'] as string),
 };
 
 function session(source: 'test' | 'file', errors: unknown[] = []) {
