@@ -46,7 +46,7 @@ async function setup(settings: Partial<TwoFaSettings> = {}) {
   await twofa.createUser('skipper', { skip: true });
   const local = new Counted(new LocalUsers(() => new Map([['alice', hashPassword('alicepw')], ['skipper', hashPassword('skippw')], ['nobody2fa', hashPassword('pw')]])));
   const deps = { twofa, challenges: new ChallengeStore(), now: () => clock.now() };
-  const request = (r: Partial<LoginRequest> & { password: string | Buffer }): LoginRequest => ({
+  const request = (r: Omit<Partial<LoginRequest>, 'password'> & { password: string | Buffer }): LoginRequest => ({
     user: 'alice',
     client: '10.0.0.1',
     mode: 'on',
@@ -60,7 +60,7 @@ async function setup(settings: Partial<TwoFaSettings> = {}) {
     local,
     clock,
     log,
-    decide: (r: Partial<LoginRequest> & { password: string | Buffer }) => login(request(r), deps),
+    decide: (r: Omit<Partial<LoginRequest>, 'password'> & { password: string | Buffer }) => login(request(r), deps),
     async close() {
       await twofa.close();
       flash.cleanup();
