@@ -143,8 +143,11 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     return () => this.off('rebooted', listener);
   }
   sshSettings() {
-    const c = this.config.current;
-    return { ...c.ssh, execTimeout: c.execTimeout };
+    return this.config.current.ssh;
+  }
+  idleSeconds(via: 'console' | 'ssh'): number {
+    const l = this.config.current.lines;
+    return via === 'console' ? l.conTimeout : l.vtyTimeout;
   }
 
   /** Factory defaults, then the startup config line by line (SPEC §3), then the listeners once. */

@@ -25,6 +25,8 @@ export interface LoginDeps {
 /** What a challenge shows (pam_radius, OpenVPN CRV1 clients) [OURS]. */
 export const CODE_PROMPT = 'Enter your verification code';
 export const EMAIL_PROMPT = 'Enter the verification code sent to your e-mail address';
+/** Why no mail went out: told to the user (RADIUS Reply-Message), since trying again at once cannot work [OURS]. */
+export const MAIL_RATE_LIMITED = 'A code was mailed less than 30 seconds ago: use it, or wait and try again';
 
 type Kind = { readonly name: string; readonly matches: (r: LoginRequest) => boolean; readonly decide: (r: LoginRequest, d: LoginDeps) => Promise<LoginDecision> };
 
@@ -131,7 +133,7 @@ async function mailChallenge(r: LoginRequest, d: LoginDeps, password: Buffer | u
     if (refused) return refused;
   }
   const mailed = await d.twofa.mailCode(r.user);
-  if (!mailed.ok) return reject(mailed.reason);
+  if (!mailed.ok) return mailed.reason === 'mail-rate-limited' ? { kind: 'reject', reason: mailed.reason, message: MAIL_RATE_LIMITED } : reject(mailed.reason);
   const token = d.challenges.open(r.user, r.client, undefined, d.now(), { emailCode: mailed.code, ttlMs: mailed.expires - d.now() });
   return { kind: 'challenge', reason: 'email-sent', token, prompt: EMAIL_PROMPT };
 }

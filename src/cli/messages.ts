@@ -8,7 +8,8 @@ export const msg = {
   invalidInput: "% Invalid input detected at '^' marker.",
   incomplete: '% Incomplete command.',
   ambiguous: (text: string) => `% Ambiguous command:  "${text}"`,
-  internalError: (detail: string) => `% Internal error: ${detail}`, // [OURS] issue #2
+  internalError: (detail: string) => `% Internal error: ${detail}`, // [OURS]
+  interrupted: '% Interrupted; nothing was changed', // [OURS] Ctrl-C while a command waits
 
   // Modes — awplus-spec.md §4.1 [FOUND S14]
   configBanner: 'Enter configuration commands, one per line.  End with CNTL/Z.',
@@ -67,6 +68,8 @@ export const msg = {
   imported: (n: number) => `Successfully imported 2FA user data (${n} users).`,
   passwordsDiffer: '% The passwords do not match; nothing was exported', // [OURS]
   passwordEmpty: '% The password must not be empty', // [OURS]
+  passwordShort: (n: number) => `% The password must be at least ${n} characters; nothing was exported`, // [OURS]
+  tooLong: (what: string, n: number) => `% The ${what} must be at most ${n} characters`, // [OURS]
   importWhileEnabled: '% Disable the 2FA service (no service 2fa) before importing user data', // [OURS] manual Note
   importCopyFailed: (why: string) => `% Cannot copy the file: ${why}`, // [OURS]
   importNotUserData: '% The file is not 2FA user data, or it is truncated', // [OURS]
@@ -83,6 +86,7 @@ export const msg = {
   sshCannotListen: (why: string) => `% Warning: the SSH server cannot listen: ${why}`,
   sshNotAllowed: (name: string) => `% User ${name} is not in the SSH allow list`,
   idleTimeout: '% Session closed: idle for longer than exec-timeout',
+  idleTime: (s: number) => (s === 0 ? 'Never' : `${Math.floor(s / 60)} minutes${s % 60 ? ` ${s % 60} seconds` : ''}`),
 
   // awplus connect [OURS]
   connectFailed: (path: string, why: string) => `% Cannot connect to ${path}: ${why}`,

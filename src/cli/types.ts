@@ -4,6 +4,8 @@
  * own (e.g. `flash-file`) with `extend`.
  */
 
+import { canonicalIp } from '../util/ip.ts';
+
 /** Result of validating one word. */
 export type Validated = { readonly ok: true; readonly value: unknown } | { readonly ok: false };
 
@@ -39,7 +41,17 @@ export const builtinValidators: Record<string, Validator> = {
     return n >= lo && n <= hi ? ok(n) : no;
   },
   ipv4: (w) => (IPV4.test(w) ? ok(w) : no),
+  // IPv4 or IPv6, IPv6 in its canonical form (RFC 5952) so that equal addresses compare equal.
+  ip: (w) => {
+    const c = canonicalIp(w);
+    return c !== undefined ? ok(c) : no;
+  },
   hostname: (w) => (HOSTNAME.test(w) ? ok(w) : no),
+  // A server: a host name, or an IPv4 or IPv6 address.
+  host: (w) => {
+    const c = canonicalIp(w);
+    return c !== undefined ? ok(c) : HOSTNAME.test(w) ? ok(w) : no;
+  },
   email: (w) => (w.length <= 254 && EMAIL.test(w) ? ok(w) : no),
   time: (w) => {
     const m = /^(\d{1,2}):(\d{2}):(\d{2})$/.exec(w);
@@ -60,4 +72,4 @@ export const builtinValidators: Record<string, Validator> = {
  * Validators that accept nearly any word: they rank below a keyword prefix (`mail smtpserver t` is
  * `tls`, not a server named t). Specific shapes (ranges, A.B.C.D, times) rank with keyword prefixes.
  */
-export const looseValidators = new Set(['word', 'line', 'hostname']);
+export const looseValidators = new Set(['word', 'line', 'hostname', 'host']);

@@ -58,8 +58,22 @@ export interface SshConfig {
 }
 
 export const SSH_DEFAULT_PORT = 22;
-/** Idle minutes before a remote session is closed (`exec-timeout`; IOS/AW+ default 10) [INFERRED]. */
-export const EXEC_TIMEOUT_DEFAULT = 10;
+/** Idle seconds before a session is closed (`exec-timeout`; IOS/AW+ default 10 minutes) [INFERRED]. */
+export const EXEC_TIMEOUT_DEFAULT = 600;
+
+/** Terminal lines (`line con 0`, `line vty FIRST LAST`): the idle timeout of console and SSH sessions. */
+export interface LinesConfig {
+  /** Console idle timeout, seconds; 0 = never. */
+  conTimeout: number;
+  /** SSH sessions' idle timeout, seconds; 0 = never. */
+  vtyTimeout: number;
+  /** The vty range as last configured (shown back in the running config). */
+  vtyFirst: number;
+  vtyLast: number;
+}
+
+/** AW+ numbers its virtual terminals 0-32 [INFERRED from AW+ `line vty <0-32>`]. */
+export const VTY_LAST = 32;
 
 /** `radius-server host ADDR [auth-port N] key KEY`. */
 export interface RadiusHostConfig {
@@ -125,8 +139,7 @@ export interface RunningConfig {
   enablePassword: string | undefined;
   twofa: TwoFaConfig;
   ssh: SshConfig;
-  /** Idle minutes before an SSH session is closed; 0 = never. */
-  execTimeout: number;
+  lines: LinesConfig;
   radius: RadiusConfig;
   aaa: AaaConfig;
   mail: MailConfig;
@@ -148,7 +161,7 @@ export function factoryConfig(hashPassword: (plain: string) => string): RunningC
     enablePassword: undefined,
     twofa: { ...TWOFA_DEFAULTS },
     ssh: { enabled: false, port: SSH_DEFAULT_PORT, allowUsers: [] },
-    execTimeout: EXEC_TIMEOUT_DEFAULT,
+    lines: { conTimeout: EXEC_TIMEOUT_DEFAULT, vtyTimeout: EXEC_TIMEOUT_DEFAULT, vtyFirst: 0, vtyLast: VTY_LAST },
     radius: {
       hosts: [],
       timeout: RADIUS_DEFAULTS.timeout,

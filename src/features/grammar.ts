@@ -18,6 +18,9 @@ const validators: Record<string, Validator> = {
   'flash-file': (w) => (flashName(w) !== undefined ? { ok: true, value: w } : { ok: false }),
   // 1-64 chars; first a letter or a symbol other than '+' (awplus-spec.md §4.7 [FOUND S8]).
   username: (w) => (/^[A-Za-z_.@-][A-Za-z0-9_.@+-]{0,63}$/.test(w) ? { ok: true, value: w } : { ok: false }),
+  // A 2FA user is named as the NAS sends User-Name (RFC 2865 §5.1: up to 253 octets): `DOMAIN\bob`
+  // and `bob@example.com` included; no spaces, quotes or control characters.
+  'login-name': (w) => (/^[^\s"\p{C}]+$/u.test(w) && Buffer.byteLength(w) <= 253 ? { ok: true, value: w } : { ok: false }),
   password: (w) => (w.length >= 1 && w.length <= 32 ? { ok: true, value: w } : { ok: false }),
   'crypt-hash': (w) => (isCryptHash(w) ? { ok: true, value: w } : { ok: false }),
   // Copy sources of `2fa import user-data` (SPEC §9).

@@ -36,9 +36,9 @@ export const sections: readonly Section<RunningConfig>[] = [
   { name: 'ssh', render: renderSsh },
   { name: 'line', render: renderLine },
   { name: '2fa', render: renderTwofa },
-  { name: 'radius', render: (cfg) => [...renderRadiusHosts(cfg), ...renderRadiusLocal(cfg)] },
+  { name: 'radius', render: (cfg, ctx) => [...renderRadiusHosts(cfg, ctx), ...renderRadiusLocal(cfg, ctx)] },
   { name: 'aaa', render: renderAaa },
-  { name: 'mail', render: (cfg, ctx) => renderMail(cfg, (text) => ctx.seal(text)) },
+  { name: 'mail', render: renderMail },
 ];
 
 /** The running-config text (SPEC §3), or one named section of it; `seal` makes the `8 …` forms. */

@@ -6,6 +6,7 @@ import type { Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { LocalUsers } from '../auth/local-users.ts';
 import type { FirstFactorSource, LoginDecision, LoginRequest } from '../auth/types.ts';
+import { isV6 } from '../util/ip.ts';
 import { Listener, type ListenerStatus } from '../util/listener.ts';
 import type { Log } from '../util/log.ts';
 import { RadiusHostsFirstFactor } from './first-factor.ts';
@@ -40,10 +41,10 @@ export class Radius {
     this.listener = new Listener(udpBinder(this.server, options.log), options.log);
   }
 
-  /** Binds or closes the socket as `server enable` / `server auth-port` say. */
+  /** Binds or closes the socket as `server enable` / `server auth-port` say; on `::` when a NAS is IPv6. */
   apply(): Promise<string | undefined> {
     const l = this.options.settings().local;
-    return this.listener.apply(l.enabled ? l.authPort : undefined);
+    return this.listener.apply(l.enabled ? { port: l.authPort, host: l.nas.some((n) => isV6(n.address)) ? '::' : '0.0.0.0' } : undefined);
   }
 
   status(): ListenerStatus {

@@ -3,6 +3,7 @@
  * bound on `server auth-port` while `server enable` (util/listener.ts follows the config).
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { canonicalIp, isV6 } from '../util/ip.ts';
 import type { Binder } from '../util/listener.ts';
 import type { Log } from '../util/log.ts';
 import type { RadiusServer } from './server.ts';
@@ -10,11 +11,12 @@ import type { RadiusServer } from './server.ts';
 export function udpBinder(server: RadiusServer, log: Log): Binder<Socket> {
   return {
     name: 'radius',
-    async open(port) {
-      const socket = createSocket('udp4');
+    async open({ port, host }) {
+      // `::` is dual-stack: IPv4 clients arrive as ::ffff:a.b.c.d and are un-mapped below.
+      const socket = createSocket({ type: isV6(host) ? 'udp6' : 'udp4', ipv6Only: false });
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
-        socket.bind(port, '0.0.0.0', () => {
+        socket.bind(port, host, () => {
           socket.off('error', reject);
           resolve();
         });
@@ -25,7 +27,7 @@ export function udpBinder(server: RadiusServer, log: Log): Binder<Socket> {
       let open = true;
       socket.on('close', () => (open = false));
       socket.on('message', (msg, rinfo) => {
-        server.handle(msg, { address: rinfo.address, port: rinfo.port }).then(
+        server.handle(msg, { address: canonicalIp(rinfo.address) ?? rinfo.address, port: rinfo.port }).then(
           (reply) => {
             if (reply && open) socket.send(reply, rinfo.port, rinfo.address);
           },

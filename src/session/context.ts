@@ -49,6 +49,8 @@ export interface Output {
   line(text?: string): void;
   /** Several lines at once (a block already split, or text with `\n`). */
   lines(text: string | readonly string[]): void;
+  /** Shows what was printed so far at once (progress before a long wait), unless an output filter holds it. */
+  flush(): void;
 }
 
 /** The context of one handler call. */
@@ -61,6 +63,8 @@ export interface CommandContext<S> {
   readonly app: S;
   /** Throws a CommandError: the message is printed and the line counts as rejected. */
   error(message: string): never;
+  /** Aborted when the user presses Ctrl-C while the command waits: pass it to whatever waits. */
+  readonly signal: AbortSignal;
 }
 
 /** A command handler, bound to a grammar line by its id. */

@@ -8,7 +8,7 @@ import { completeLine, CR, formatHelp, helpFor, type HelpEntry } from '../cli/ma
 import { matchLine, splitWords, type MatchResult } from '../cli/match/matcher.ts';
 import { msg } from '../cli/messages.ts';
 import { CommandError, type CommandContext, type HandlerTable, type SessionControl, type SessionSource } from './context.ts';
-import { applyFilter, filterHelp, splitFilter } from './output.ts';
+import { applyFilter, filterHelp, splitFilter, type Filter } from './output.ts';
 import type { Completion, ExecResult, InteractiveSession, SessionHost } from './types.ts';
 
 /** What every session of one appliance shares. */
@@ -70,6 +70,8 @@ export class Session<S> implements InteractiveSession, SessionControl {
   readonly closed = new Promise<void>((resolve) => (this.settleClosed = resolve));
   /** Output of the command now running, shown before any question it asks. */
   private buffer: string[] = [];
+  /** Aborts the command now running (Ctrl-C). */
+  private running: AbortController | undefined;
   private current = { line: '', promptWidth: 0 };
 
   constructor(
@@ -150,6 +152,10 @@ export class Session<S> implements InteractiveSession, SessionControl {
     this.end();
   }
 
+  interrupt(): void {
+    this.running?.abort();
+  }
+
   async ask(question: string, opts: { secret?: boolean } = {}): Promise<string | null> {
     if (!this.host) return null;
     const pending = this.buffer.length ? this.buffer.join('\n') + '\n' : '';
@@ -178,17 +184,22 @@ export class Session<S> implements InteractiveSession, SessionControl {
     }
     this.buffer = [];
     this.current = { line, promptWidth: this.options.echoesPrompt === false || this.source === 'file' ? 0 : this.prompt().length };
+    // `!` starts a comment line anywhere, so a saved config pastes back unchanged (AW+/IOS).
+    if (line.trimStart().startsWith('!')) return { output: '', ok: true, closed: false };
     let ok: boolean;
+    const running = (this.running = new AbortController());
     try {
       ok = await this.run(line, this.current.promptWidth, this.mode === EXEC);
     } catch (error) {
       ok = false;
       if (error instanceof CommandError) this.buffer.push(error.message);
+      else if (running.signal.aborted) this.buffer.push(msg.interrupted);
       else {
         this.env.internalError(error, line);
         this.buffer.push(msg.internalError(error instanceof Error ? error.message : String(error)));
       }
     }
+    this.running = undefined;
     const output = this.buffer.length ? this.buffer.join('\n') + '\n' : '';
     this.buffer = [];
     return { output, ok, closed: this.isOver };
@@ -197,7 +208,7 @@ export class Session<S> implements InteractiveSession, SessionControl {
   /** Matches and runs one line; `offset` is where column 0 of `line` sits on screen (for the caret). */
   private async run(line: string, offset: number, filters: boolean): Promise<boolean> {
     let command = line;
-    let filter;
+    let filter: Filter | undefined;
     if (filters) {
       const split = splitFilter(line);
       command = split.command;
@@ -233,7 +244,12 @@ export class Session<S> implements InteractiveSession, SessionControl {
           out: {
             line: (text = '') => void this.buffer.push(text),
             lines: (text) => void this.buffer.push(...(typeof text === 'string' ? text.replace(/\n$/, '').split('\n') : text)),
+            flush: () => {
+              if (filter || !this.host?.write || this.buffer.length === start) return;
+              this.host.write(this.buffer.splice(start).join('\n') + '\n');
+            },
           },
+          signal: this.running?.signal ?? AbortSignal.abort(),
           session: this,
           app: this.env.app,
           error: (message: string): never => {

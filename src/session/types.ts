@@ -30,6 +30,8 @@ export interface SessionHost {
    * With `secret` the answer is not echoed.
    */
   ask(pending: string, question: string, opts: { secret: boolean }): Promise<string | null>;
+  /** Shows output of a command that is still running (progress lines); without it, output waits for the end. */
+  write?(text: string): void;
 }
 
 /** What a terminal adapter needs from a session. */
@@ -44,6 +46,8 @@ export interface InteractiveSession {
   complete(line: string): Completion;
   /** Ctrl-Z: leave any configuration mode for privileged EXEC (same as `end`). */
   ctrlZ(): void;
+  /** Ctrl-C while a command runs: whatever it waits for is abandoned, and nothing it was about to change is. */
+  interrupt(): void;
   /** `terminal length` lines per page; 0 disables paging. */
   readonly terminalLength: number;
   /** Lets the driver tell the session its window size (SSH pty, console TTY). */

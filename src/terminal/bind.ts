@@ -12,6 +12,7 @@ export async function runInteractive(editor: LineEditor, session: InteractiveSes
       editor.write(pending);
       return editor.question(question, { secret });
     },
+    write: (text) => editor.write(text),
   });
   // A session ended from outside (reboot) must not leave the user at a dead prompt. Once this loop
   // is over the editor may be reading for someone else (the console's next login): leave it alone.
@@ -37,7 +38,9 @@ async function loop(editor: LineEditor, session: InteractiveSession): Promise<'c
       session.ctrlZ();
       continue;
     }
-    const result = await session.execute(input.line);
+    // Ctrl-C while the command runs abandons what it waits for (a download, a server).
+    const stopInterrupts = editor.onInterrupt(() => session.interrupt());
+    const result = await session.execute(input.line).finally(stopInterrupts);
     await editor.page(result.output, session.terminalLength);
     if (result.closed) return 'closed';
   }

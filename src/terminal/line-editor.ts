@@ -76,6 +76,8 @@ export class LineEditor {
   private readonly out: TerminalOutput;
   private readonly rl: Interface;
   private mode: Mode = { kind: 'idle' };
+  /** Called for Ctrl-C while no input is being read (a command runs). */
+  private interruptHandler: (() => void) | undefined;
   /** Keys typed while no input was being read (type-ahead), replayed at the next read. */
   private readonly queued: { s: string | undefined; key: Key }[] = [];
   private ended = false;
@@ -131,6 +133,17 @@ export class LineEditor {
       this.mode = { kind: 'question', secret: opts.secret, buffer: '', done };
       this.replayQueued();
     });
+  }
+
+  /**
+   * While a command runs, Ctrl-C calls `handler` at once instead of waiting in the type-ahead queue
+   * (IOS/AW+: Ctrl-C aborts a command that waits). Returns the way to stop.
+   */
+  onInterrupt(handler: () => void): () => void {
+    this.interruptHandler = handler;
+    return () => {
+      if (this.interruptHandler === handler) this.interruptHandler = undefined;
+    };
   }
 
   /** Writes text (`\n` becomes `\r\n`). */
@@ -215,6 +228,10 @@ export class LineEditor {
   private key(s: string | undefined, key: Key): void {
     const mode = this.mode;
     if (mode.kind === 'idle') {
+      if (key.ctrl && key.name === 'c' && this.interruptHandler) {
+        this.write('^C\n');
+        return this.interruptHandler();
+      }
       if (this.queued.length < MAX_QUEUED) this.queued.push({ s, key });
       return;
     }

@@ -35,6 +35,7 @@ export async function runScriptMode(session: InteractiveSession, lines: LineSour
       write(`${answer === null || secret ? '' : answer}\n`);
       return answer;
     },
+    write,
   });
   let ok = true;
   for (let line = await lines.next(); line !== null; line = await lines.next()) {

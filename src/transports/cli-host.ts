@@ -18,6 +18,8 @@ export interface CliHost {
   /** Checks a login (logged, delayed on failure); the account or undefined. */
   login(attempt: CliLoginAttempt): Promise<Account | undefined>;
   hostname(): string;
+  /** `exec-timeout` of the line a session is on (`line con 0`, `line vty`): idle seconds, 0 = never. */
+  idleSeconds(via: 'console' | 'ssh'): number;
   readonly log: Log;
   /** Calls `listener` after every `reboot`; returns the way to stop. */
   onReboot(listener: () => void): () => void;

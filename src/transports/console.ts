@@ -5,6 +5,7 @@
  */
 import { msg } from '../cli/messages.ts';
 import { runInteractive } from '../terminal/bind.ts';
+import { idleTimer } from '../terminal/idle.ts';
 import { LineEditor } from '../terminal/line-editor.ts';
 import { lineSource, runScriptMode } from '../terminal/script-mode.ts';
 import type { CliHost } from './cli-host.ts';
@@ -39,7 +40,16 @@ export async function runConsole(host: CliHost, stdin: NodeJS.ReadStream, stdout
         terminalLength: stdout.rows ?? 24,
       });
       session.setWindow(stdout.columns ?? 80, stdout.rows ?? 24);
-      const ended = await runInteractive(editor, session);
+      // `line con 0` `exec-timeout`: an idle console goes back to the login prompt.
+      const idle = idleTimer(() => host.idleSeconds('console'), () => {
+        editor.write(`\n${msg.idleTimeout}\n`);
+        session.close();
+      });
+      stdin.on('data', idle.reset);
+      const ended = await runInteractive(editor, session).finally(() => {
+        idle.stop();
+        stdin.off('data', idle.reset);
+      });
       session.close();
       if (ended === 'eof') return 0;
       editor.write('\n');

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import ssh2, { type AuthContext, type Connection, type ServerChannel, type Session as SshSession } from 'ssh2';
 import { msg } from '../cli/messages.ts';
 import { runInteractive } from '../terminal/bind.ts';
+import { idleTimer } from '../terminal/idle.ts';
 import { LineEditor } from '../terminal/line-editor.ts';
 import type { Flash } from '../util/flash.ts';
 import { Listener, type ListenerStatus } from '../util/listener.ts';
@@ -48,8 +49,6 @@ export interface SshSettings {
   readonly port: number;
   /** Empty: every local user may log in. */
   readonly allowUsers: readonly string[];
-  /** Idle minutes before a session is closed; 0 = never. */
-  readonly execTimeout: number;
 }
 
 /** What the SSH transport needs of the appliance. */
@@ -81,16 +80,16 @@ export class SshServer {
     this.listener = new Listener<Server>(
       {
         name: 'ssh',
-        open: async (port) => {
+        open: async ({ port, host }) => {
           const server = new Server({ hostKeys: this.hostKeys.map((k) => k.pem), ident: 'awplus-2fa' }, (client, info) => this.connection(client, info.ip));
           await new Promise<void>((resolve, reject) => {
             server.once('error', reject);
-            server.listen(port, '0.0.0.0', () => {
+            server.listen(port, host, () => {
               server.off('error', reject);
               resolve();
             });
           });
-          server.on('error', (e: Error) => host.log.error('ssh-server-error', { message: e.message }));
+          server.on('error', (e: Error) => this.host.log.error('ssh-server-error', { message: e.message }));
           return server;
         },
         // close() stops accepting at once; established connections carry on (issue #5: "not existing
@@ -112,7 +111,7 @@ export class SshServer {
   /** Listens on `ssh server port` while `service ssh`, closed otherwise; an error text if the port cannot be bound. */
   apply(): Promise<string | undefined> {
     const s = this.host.sshSettings();
-    return this.listener.apply(s.enabled ? s.port : undefined);
+    return this.listener.apply(s.enabled ? { port: s.port } : undefined);
   }
 
   /** Stops listening and ends every SSH session (appliance shutdown). */
@@ -184,7 +183,7 @@ export class SshServer {
         ed.setSize(cols, rows);
         session.setWindow(cols, rows);
       };
-      const idle = this.idleTimer(() => {
+      const idle = idleTimer(() => this.host.idleSeconds('ssh'), () => {
         ed.write(`\n${msg.idleTimeout}\n`);
         session.close();
       });
@@ -231,18 +230,5 @@ export class SshServer {
       terminalLength: rows,
       echoesPrompt,
     });
-  }
-
-  /** Fires `onIdle` after `exec-timeout` minutes without input (0 = never); `reset` on every keystroke. */
-  private idleTimer(onIdle: () => void): { reset: () => void; stop: () => void } {
-    let timer: NodeJS.Timeout | undefined;
-    const reset = () => {
-      if (timer) clearTimeout(timer);
-      const minutes = this.host.sshSettings().execTimeout;
-      timer = minutes > 0 ? setTimeout(onIdle, minutes * 60_000) : undefined;
-      timer?.unref();
-    };
-    reset();
-    return { reset, stop: () => timer && clearTimeout(timer) };
   }
 }

@@ -14,7 +14,8 @@ export const EMAIL_INTERVAL_MS = 30_000;
 
 /** Sends one text mail; rejects with the reason on any SMTP failure. */
 export interface Mailer {
-  send(to: string, subject: string, text: string): Promise<void>;
+  /** `date`: the appliance clock's time, for the Date header (RFC 5322 §3.6.1: the time of sending). */
+  send(to: string, subject: string, text: string, date: Date): Promise<void>;
 }
 
 /** A template: `%%CODE%%`, `%%USER%%`, `%%LABEL%%`, `%%EXPIRY%%`; an optional first line `Subject: …`. */
@@ -68,7 +69,7 @@ export class EmailOtp {
     const values = { CODE: code, USER: user, LABEL: label, EXPIRY: `${new Date(expires).toISOString().slice(0, 19).replace('T', ' ')} UTC` };
     try {
       const t = this.template();
-      await this.mailer().send(address, fill(t.subject, values), fill(t.body, values));
+      await this.mailer().send(address, fill(t.subject, values), fill(t.body, values), new Date(now));
     } catch (e) {
       this.counters.failures++;
       this.log.error('email-otp-failed', { user, reason: (e as Error).message });

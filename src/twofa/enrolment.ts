@@ -6,23 +6,29 @@ import QRCode from 'qrcode';
 import type { TwoFaSettings, TwoFaUser } from './types.ts';
 
 /**
- * libpam `urlEncode`: percent-encodes only `% & ? =`, bytes ≤ 0x20 and ≥ 0x7F (UTF-8 byte-wise), upper
- * case hex; `@ : / +` stay literal (SPEC §4: space → `%20`, `@` and `:` literal).
+ * libpam `urlEncode`: percent-encodes `% & ? =`, bytes ≤ 0x20 and ≥ 0x7F (UTF-8 byte-wise), upper case
+ * hex; `@ :` stay literal (SPEC §4: space → `%20`, `@` and `:` literal). Ours on top: `# / \ "` are
+ * encoded too, since user names such as `DOMAIN\bob` would otherwise break the URI (RFC 3986 §2.2).
  */
 export function libpamUrlEncode(text: string): string {
   let out = '';
   for (const byte of Buffer.from(text, 'utf8')) {
     const c = String.fromCharCode(byte);
-    out += byte <= 0x20 || byte >= 0x7f || '%&?='.includes(c) ? `%${byte.toString(16).toUpperCase().padStart(2, '0')}` : c;
+    out += byte <= 0x20 || byte >= 0x7f || '%&?=#/\\"'.includes(c) ? `%${byte.toString(16).toUpperCase().padStart(2, '0')}` : c;
   }
   return out;
 }
 
-/** `otpauth://totp/USER@LABEL?secret=S[&issuer=ISSUER]` (`hotp` for HOTP users; awplus-spec.md §5.4). */
+/**
+ * `otpauth://totp/USER@LABEL?secret=S[&issuer=ISSUER]` (awplus-spec.md §5.4). HOTP users get `hotp`
+ * and the `counter` the Key Uri Format requires: apps increment before they generate (Google
+ * Authenticator OtpProvider), so `counter=c-1` makes the app's first code the one we accept next.
+ */
 export function otpauthUrl(user: TwoFaUser, s: Pick<TwoFaSettings, 'label' | 'issuer'>): string {
   const kind = user.kind === 'hotp' ? 'hotp' : 'totp';
+  const counter = user.kind === 'hotp' ? `&counter=${user.counter - 1}` : '';
   const issuer = s.issuer !== undefined ? `&issuer=${libpamUrlEncode(s.issuer)}` : '';
-  return `otpauth://${kind}/${libpamUrlEncode(`${user.name}@${s.label}`)}?secret=${user.secret}${issuer}`;
+  return `otpauth://${kind}/${libpamUrlEncode(`${user.name}@${s.label}`)}?secret=${user.secret}${counter}${issuer}`;
 }
 
 /** External QR generator for `qr link`: the secret leaves the appliance, so the CLI warns. */

@@ -157,6 +157,15 @@ export class TwoFactor {
     });
   }
 
+  /** `clear 2fa lockout`: the user may log in again at once; the failures so far are forgotten. */
+  clearLockout(name: string, by: string): Promise<void> {
+    return this.serial(name, async () => {
+      const u = await this.require(name);
+      await this.store.put({ ...u, failures: [], lockedUntil: undefined });
+      this.log.info('2fa-lockout-cleared', { user: name, by, wasLocked: u.lockedUntil !== undefined && u.lockedUntil > this.clock.now() });
+    });
+  }
+
   /**
    * `2fa user NAME email ADDRESS` / `no 2fa user NAME email`. A name without a record gets an
    * address-only (`email`) record; removing the address of such a record removes the record.
@@ -303,9 +312,9 @@ export class TwoFactor {
     });
   }
 
-  /** Copies an exported file from `flash:/`, `tftp://`, `http://` or `https://` (SPEC §9). */
-  fetchUserData(url: string): Promise<Buffer> {
-    return fetchSource(url, this.flash);
+  /** Copies an exported file from `flash:/`, `tftp://`, `http://` or `https://` (SPEC §9); `signal` aborts it. */
+  fetchUserData(url: string, signal?: AbortSignal): Promise<Buffer> {
+    return fetchSource(url, this.flash, signal);
   }
 
   /**

@@ -15,7 +15,8 @@ export class SourceError extends Error {
 const TIMEOUT_MS = 10_000;
 const MAX_BYTES = 16 * 1024 * 1024;
 
-export async function fetchSource(url: string, flash: Flash): Promise<Buffer> {
+/** Reads the file at `url`; `signal` (Ctrl-C) ends the wait at once. */
+export async function fetchSource(url: string, flash: Flash, signal?: AbortSignal): Promise<Buffer> {
   if (/^flash:/i.test(url)) {
     const name = flashName(url);
     if (!name) throw new SourceError(`invalid file name ${url}`);
@@ -32,7 +33,7 @@ export async function fetchSource(url: string, flash: Flash): Promise<Buffer> {
     const file = decodeURIComponent(u.pathname.replace(/^\//, ''));
     if (!file) throw new SourceError('no file name in the URL');
     try {
-      return await tftpGet(u.hostname.replace(/^\[|\]$/g, ''), u.port ? Number(u.port) : 69, file, { maxBytes: MAX_BYTES });
+      return await tftpGet(u.hostname.replace(/^\[|\]$/g, ''), u.port ? Number(u.port) : 69, file, { maxBytes: MAX_BYTES, signal });
     } catch (e) {
       throw new SourceError(e instanceof TftpError ? e.message : String(e));
     }
@@ -40,13 +41,19 @@ export async function fetchSource(url: string, flash: Flash): Promise<Buffer> {
   if (u.protocol === 'http:' || u.protocol === 'https:') {
     let res: Response;
     try {
-      res = await fetch(u, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'follow' });
+      res = await fetch(u, { signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]) : AbortSignal.timeout(TIMEOUT_MS), redirect: 'follow' });
     } catch (e) {
+      if (signal?.aborted) throw new SourceError('interrupted');
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
       throw new SourceError(cause?.code ?? cause?.message ?? (e as Error).message);
     }
     if (!res.ok) throw new SourceError(`HTTP ${res.status} ${res.statusText}`);
-    const body = Buffer.from(await res.arrayBuffer());
+    let body: Buffer;
+    try {
+      body = Buffer.from(await res.arrayBuffer());
+    } catch (e) {
+      throw new SourceError(signal?.aborted ? 'interrupted' : (e as Error).message);
+    }
     if (body.length > MAX_BYTES) throw new SourceError('file too large');
     return body;
   }

@@ -1,6 +1,6 @@
 /**
- * A listener that follows the running config (BIRD reconfigure): `apply(port)` binds, re-binds or
- * closes so that it listens on `port` (undefined = closed). Calls run one at a time; a port that
+ * A listener that follows the running config (BIRD reconfigure): `apply({port, host})` binds,
+ * re-binds or closes so that it listens there (undefined = closed). Calls run one at a time; a port that
  * cannot be had is reported as a text, not thrown, and the setting stays (the next apply retries).
  * The same reconciler serves the RADIUS UDP socket, the SSH server and the registration page.
  */
@@ -13,17 +13,23 @@ export interface ListenerStatus {
   readonly error: string | undefined;
 }
 
+/** Where to listen: a port, on every address of `host`'s family (default IPv4 `0.0.0.0`; `::` is dual-stack). */
+export interface ListenAt {
+  readonly port: number;
+  readonly host?: string;
+}
+
 /** How to open and close one kind of server. */
 export interface Binder<H> {
   /** A short name for log events (`radius`, `ssh`). */
   readonly name: string;
-  open(port: number): Promise<H>;
+  open(at: Required<ListenAt>): Promise<H>;
   close(handle: H): void | Promise<void>;
 }
 
 export class Listener<H> {
   private handle: H | undefined;
-  private port: number | undefined;
+  private at: Required<ListenAt> | undefined;
   private error: string | undefined;
   private applying: Promise<unknown> = Promise.resolve();
   private held = false;
@@ -34,7 +40,7 @@ export class Listener<H> {
   ) {}
 
   status(): ListenerStatus {
-    return { listening: this.handle !== undefined, port: this.port, error: this.error };
+    return { listening: this.handle !== undefined, port: this.at?.port, error: this.error };
   }
 
   /** The open server, if any. */
@@ -54,31 +60,33 @@ export class Listener<H> {
     this.held = false;
   }
 
-  /** Listens on `want` (undefined = closed); resolves to an error text when the port cannot be bound. */
-  apply(want: number | undefined, force = false): Promise<string | undefined> {
+  /** Listens at `want` (undefined = closed); resolves to an error text when the port cannot be bound. */
+  apply(want: ListenAt | undefined, force = false): Promise<string | undefined> {
     if (this.held) return Promise.resolve(undefined);
-    const run = this.applying.then(() => this.reconcile(want, force));
+    const at = want && { port: want.port, host: want.host ?? '0.0.0.0' };
+    const run = this.applying.then(() => this.reconcile(at, force));
     this.applying = run.catch(() => undefined);
     return run;
   }
 
-  private async reconcile(want: number | undefined, force: boolean): Promise<string | undefined> {
-    if (!force && want === this.port && (want === undefined || this.handle !== undefined)) return undefined;
+  private async reconcile(want: Required<ListenAt> | undefined, force: boolean): Promise<string | undefined> {
+    const same = want?.port === this.at?.port && want?.host === this.at?.host;
+    if (!force && same && (want === undefined || this.handle !== undefined)) return undefined;
     const old = this.handle;
     this.handle = undefined;
-    this.port = undefined;
+    this.at = undefined;
     this.error = undefined;
     if (old !== undefined) await this.binder.close(old);
     if (want === undefined) return undefined;
     try {
       this.handle = await this.binder.open(want);
     } catch (e) {
-      this.error = `${(e as NodeJS.ErrnoException).code ?? (e as Error).message} on port ${want}`;
-      this.log.error(`${this.binder.name}-listen-failed`, { port: want, error: this.error });
+      this.error = `${(e as NodeJS.ErrnoException).code ?? (e as Error).message} on port ${want.port}`;
+      this.log.error(`${this.binder.name}-listen-failed`, { port: want.port, error: this.error });
       return this.error;
     }
-    this.port = want;
-    this.log.info(`${this.binder.name}-listening`, { port: want });
+    this.at = want;
+    this.log.info(`${this.binder.name}-listening`, { port: want.port, host: want.host });
     return undefined;
   }
 

@@ -15,7 +15,7 @@ export interface SmtpSettings {
 
 const TIMEOUT_MS = 10_000;
 
-export function smtpMailer(s: SmtpSettings): { send(to: string, subject: string, text: string): Promise<void> } {
+export function smtpMailer(s: SmtpSettings): { send(to: string, subject: string, text: string, date: Date): Promise<void> } {
   const transport = nodemailer.createTransport({
     host: s.host,
     port: s.port,
@@ -28,9 +28,9 @@ export function smtpMailer(s: SmtpSettings): { send(to: string, subject: string,
     socketTimeout: TIMEOUT_MS,
   });
   return {
-    async send(to, subject, text) {
+    async send(to, subject, text, date) {
       try {
-        await transport.sendMail({ from: s.from, to, subject, text });
+        await transport.sendMail({ from: s.from, to, subject, text, date });
       } finally {
         transport.close();
       }

@@ -25,6 +25,8 @@ export interface TftpOptions {
   readonly retries?: number;
   /** Refuse files larger than this (the appliance's flash is not unlimited). */
   readonly maxBytes?: number;
+  /** Gives up at once when aborted (Ctrl-C). */
+  readonly signal?: AbortSignal;
 }
 
 /** Reads `file` from `host:port`. */
@@ -42,12 +44,19 @@ export function tftpGet(host: string, port: number, file: string, o: TftpOptions
     let lastPort = port;
     let tries = 0;
     let timer: NodeJS.Timeout | undefined;
+    let over = false;
+    const onAbort = () => done(new TftpError('interrupted'));
     const done = (error: Error | undefined, data?: Buffer) => {
+      if (over) return;
+      over = true;
       if (timer) clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
       socket.close();
       if (error) reject(error);
       else resolve(data!);
     };
+    if (o.signal?.aborted) return done(new TftpError('interrupted'));
+    o.signal?.addEventListener('abort', onAbort, { once: true });
     const send = () => {
       socket.send(last, lastPort, host);
       timer = setTimeout(() => {

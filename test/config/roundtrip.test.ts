@@ -1,23 +1,31 @@
 /**
  * render → boot → render is identical for every fixtures/configs/*.cfg (SPEC §3), and booting them
- * reports no error. This is what `write memory` + reboot relies on.
+ * reports no error. This is what `write memory` + reboot relies on: the second boot is on the same
+ * flash, so secrets sealed with its key (`8 …`) open again.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { newApp } from '../helpers/app.ts';
+import { newApp, tempFlash } from '../helpers/app.ts';
 
 const DIR = new URL('../../fixtures/configs/', import.meta.url).pathname;
 
 for (const file of readdirSync(DIR).filter((f) => f.endsWith('.cfg')).sort()) {
   test(`round trip ${file}`, async () => {
-    const first = await newApp({ files: { 'default.cfg': readFileSync(DIR + file, 'utf8') } });
-    const rendered = first.app.renderRunning();
-    assert.deepEqual(first.report.errors, []);
-    await first.close();
-    const second = await newApp({ files: { 'default.cfg': rendered } });
-    assert.deepEqual(second.report.errors, []);
-    assert.equal(second.app.renderRunning(), rendered);
-    await second.close();
+    const flash = tempFlash({ 'default.cfg': readFileSync(DIR + file, 'utf8') });
+    try {
+      const first = await newApp({ dir: flash.dir });
+      const rendered = first.app.renderRunning();
+      assert.deepEqual(first.report.errors, []);
+      await first.close();
+      writeFileSync(join(flash.dir, 'default.cfg'), rendered);
+      const second = await newApp({ dir: flash.dir });
+      assert.deepEqual(second.report.errors, []);
+      assert.equal(second.app.renderRunning(), rendered);
+      await second.close();
+    } finally {
+      flash.cleanup();
+    }
   });
 }

@@ -11,25 +11,14 @@ import { test } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import { tempFlash } from '../helpers/app.ts';
 import { BIN, runAwplus, Watched } from '../helpers/process.ts';
+import { radclient } from '../helpers/radclient.ts';
 
 const BASE = 27000 + (process.pid % 2000);
 const RADIUS = BASE;
 const SMTP = BASE + 1;
 
-async function radclient(lines: string[]): Promise<{ kind: string; state?: string; out: string }> {
-  const child = spawn('radclient', ['-x', '-t', '12', '-r', '1', `127.0.0.1:${RADIUS}`, 'auth', 'nassecret']);
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  child.stdin.end([...lines, 'Message-Authenticator = 0x00'].join('\n') + '\n');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
-  await new Promise((r) => child.on('close', r));
-  clearTimeout(timer);
-  const kind = /Received Access-Accept/.test(out) ? 'accept' : /Received Access-Reject/.test(out) ? 'reject' : /Received Access-Challenge/.test(out) ? 'challenge' : 'none';
-  return { kind, state: /State = (0x[0-9a-f]+)/.exec(out)?.[1], out };
-}
-
-const login = (password: string, extra: string[] = []) => radclient(['User-Name = "carol"', `User-Password = "${password}"`, ...extra]);
+const login = (password: string, extra: string[] = []) =>
+  radclient(['User-Name = "carol"', `User-Password = "${password}"`, ...extra], { server: `127.0.0.1:${RADIUS}`, secret: 'nassecret', timeout: 12 });
 
 test('e-mail OTP with a real SMTP server: challenge, code from the mail, wrong, expired, reused, server down', async () => {
   const flash = tempFlash();
@@ -122,7 +111,10 @@ test('e-mail OTP with a real SMTP server: challenge, code from the mail, wrong, 
     // A wrong first factor sends no mail; a second mail within 30 s is refused.
     assert.equal((await login('wrong')).kind, 'reject');
     assert.equal(mails.length, 1);
-    assert.equal((await login('carolpw')).kind, 'reject', 'one mail per user per 30 s');
+    const limited = await login('carolpw');
+    assert.equal(limited.kind, 'reject', 'one mail per user per 30 s');
+    // The user is told why (retrying at once cannot work).
+    assert.match(limited.out, /Reply-Message = "A code was mailed less than 30 seconds ago: use it, or wait and try again"/);
 
     // A wrong code.
     await later(31);
@@ -134,6 +126,9 @@ test('e-mail OTP with a real SMTP server: challenge, code from the mail, wrong, 
     await later(31);
     const third = await login('carolpw');
     assert.equal(third.kind, 'challenge');
+    // The Date header is the appliance clock's (62 s ahead of the host by now), not the host's.
+    const date = Date.parse(/^Date: (.+)$/m.exec(mails[mails.length - 1]!.text)![1]!);
+    assert.ok(Math.abs(date - (Date.now() + skew * 1000)) < 10_000 && Math.abs(date - Date.now()) > 40_000, `Date header ${new Date(date).toISOString()}`);
     await later(301);
     assert.equal((await login(codeFromMail(), [`State = ${third.state}`])).kind, 'reject');
 

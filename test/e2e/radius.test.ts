@@ -4,7 +4,6 @@
  * order, byte-identical duplicate answers, malformed packets).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { test } from 'node:test';
@@ -13,6 +12,7 @@ import { Attr, parsePacket } from '../../src/radius/packet.ts';
 import { base32Decode, hotp, timeStep } from '../../src/twofa/otp.ts';
 import { adminSession, newApp, runLines, T0 } from '../helpers/app.ts';
 import { startFreeradius } from '../helpers/freeradius.ts';
+import { radclient, type RadclientOptions } from '../helpers/radclient.ts';
 
 const BASE = 20000 + (process.pid % 5000);
 const PORT = BASE; // our local server
@@ -21,27 +21,11 @@ const DEAD_PORT = BASE + 2; // nothing listens here
 const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
-/**
- * radclient with the given attribute lines (async: the server under test runs in this process).
- * radclient's own -t/-r bound it; the kill timer is a backstop.
- */
-async function radclient(lines: string[], opts: { secret?: string; ma?: boolean; extra?: string[] } = {}) {
-  const input = [...lines, ...(opts.ma === false ? [] : ['Message-Authenticator = 0x00'])].join('\n') + '\n';
-  const child = spawn('radclient', ['-x', '-t', '1', '-r', '1', ...(opts.extra ?? []), `127.0.0.1:${PORT}`, 'auth', opts.secret ?? 'nassecret']);
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  child.stdin.end(input);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
-  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  clearTimeout(timer);
-  const r = { status };
-  const kind = /Received Access-Accept/.test(out) ? 'accept' : /Received Access-Reject/.test(out) ? 'reject' : /Received Access-Challenge/.test(out) ? 'challenge' : 'none';
-  return { status: r.status, out, kind, state: /State = (0x[0-9a-f]+)/.exec(out)?.[1] };
-}
+/** radclient as the NAS of our local server. */
+const rad = (lines: string[], o: Partial<RadclientOptions> = {}) => radclient(lines, { server: `127.0.0.1:${PORT}`, secret: 'nassecret', ...o });
 
 const login = (user: string, password: string, extra: string[] = [], radclientArgs: string[] = []) =>
-  radclient([`User-Name = "${user}"`, `User-Password = "${password}"`, ...extra], { extra: radclientArgs });
+  rad([`User-Name = "${user}"`, `User-Password = "${password}"`, ...extra], { extra: radclientArgs });
 
 /** Sends raw datagrams from one socket, `gapMs` apart, and collects the replies (bounded wait). */
 async function sendRaw(packets: Buffer[], waitMs = 1000, gapMs = 0): Promise<Buffer[]> {
@@ -159,18 +143,18 @@ test('RADIUS with radclient and FreeRADIUS', async () => {
 
     // radclient -r retransmits byte-identical requests when it hears nothing in time: still one decision.
     const before = env.app.radius.server.stats.requests;
-    const r3 = (await radclient([`User-Name = "bob"`, `User-Password = "bobpw"`], { extra: ['-r', '3'] }));
+    const r3 = (await rad([`User-Name = "bob"`, `User-Password = "bobpw"`], { extra: ['-r', '3'] }));
     assert.equal(r3.kind, 'accept');
     assert.equal(env.app.radius.server.stats.requests, before + 1);
 
     // Wrong shared secret: the Message-Authenticator does not verify, the packet is dropped.
-    assert.equal((await radclient([`User-Name = "bob"`, `User-Password = "bobpw"`], { secret: 'wrong' })).kind, 'none');
+    assert.equal((await rad([`User-Name = "bob"`, `User-Password = "bobpw"`], { secret: 'wrong' })).kind, 'none');
     // Malformed datagrams are dropped without harm; the server still answers afterwards.
     assert.deepEqual(await sendRaw([Buffer.from('garbage'), Buffer.alloc(30, 1)], 300), []);
     assert.equal((await login('bob', 'bobpw')).kind, 'accept');
     // require-message-authenticator: a request without one is dropped.
     await cfg('radius-server local', 'nas 127.0.0.1 key nassecret 2fa require-message-authenticator');
-    assert.equal((await radclient([`User-Name = "bob"`, `User-Password = "bobpw"`], { ma: false })).kind, 'none');
+    assert.equal((await rad([`User-Name = "bob"`, `User-Password = "bobpw"`], { ma: false })).kind, 'none');
     assert.equal((await login('bob', 'bobpw')).kind, 'accept');
 
     // 2fa only (AWS Managed AD MFA): the password is the code alone.

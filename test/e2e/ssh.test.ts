@@ -111,6 +111,15 @@ test('SSH end to end with OpenSSH', async () => {
     op.child.stdin.write('exit\r');
     assert.equal(await op.exited(), 0);
 
+    // line vty exec-timeout: an idle shell is closed with a message (here after 2 seconds).
+    assert.equal((await runAwplus(['connect', '--flash', flash.dir], 'conf t\nline vty 0 4\nexec-timeout 0 2\nend\n')).code, 0);
+    const idle = sshShell(flash.dir, 'manager', 'friend');
+    shells.push(idle);
+    const idleAt = await until(idle, /viassh#$/, 0);
+    await until(idle, /% Session closed: idle for longer than exec-timeout/, idleAt);
+    assert.equal(await idle.exited(), 0);
+    assert.equal((await runAwplus(['connect', '--flash', flash.dir], 'conf t\nline vty 0 4\nno exec-timeout\nend\n')).code, 0);
+
     // Repeated failures from one address are throttled: then even the right password is refused.
     for (let i = 0; i < 5; i++) assert.equal(sshExec(flash.dir, 'op', `wrong${i}`, 'show clock').status, 255);
     assert.equal(sshExec(flash.dir, 'op', 'oppass', 'show clock').status, 255);

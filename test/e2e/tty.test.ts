@@ -42,6 +42,12 @@ test('console on a TTY: login, ? help, TAB, Ctrl-Z, exit back to login, Ctrl-D l
     await expectThen(w, /hostname\s+Set system's network name\n.*awplus\(config\)#host$/s, 'name tty1\r');
     await expectThen(w, /tty1\(config\)#$/, '\x1a');
     await expectThen(w, /\^Z\n.*tty1#$/s, 'exit\r');
+    // line con 0 exec-timeout: an idle console goes back to the login prompt (here after 1 second).
+    await expectThen(w, /tty1 login: $/, 'manager\r');
+    await expectThen(w, /Password: $/, 'friend\r');
+    await expectThen(w, /tty1>$/, 'en\rconf t\rline con 0\rexec-timeout 0 1\rend\r');
+    await expectThen(w, /tty1#$/, '');
+    await expectThen(w, /% Session closed: idle for longer than exec-timeout\n/, '');
     await expectThen(w, /tty1 login: $/, '\x04');
     assert.equal(await w.exited(), 0);
     assert.ok(!w.out.includes('friend'), 'the password is never echoed');

@@ -65,7 +65,7 @@ test('export, then import from flash, TFTP and HTTP; merge and replace; bad file
     await new Promise<void>((r) => http.listen(PORT, '127.0.0.1', () => r()));
 
     // Appliance A: three kinds of users with state worth keeping.
-    const sa = sessionAnswering(a.app, ['pw-123', 'pw-123']);
+    const sa = sessionAnswering(a.app, ['pw-123456', 'pw-123456']);
     await runLines(sa, 'conf t', 'service 2fa', 'end', `2fa create user alice secret ${SECRET}`, `2fa create user bob secret ${SECRET} hotp`, '2fa create user zed skip-2fa', '2fa user zed email zed@example.com');
     const step = timeStep(T0);
     const code = hotp(base32Decode(SECRET)!, step);
@@ -83,7 +83,7 @@ test('export, then import from flash, TFTP and HTTP; merge and replace; bad file
     const b = await newApp({ files: { [file]: bytes.toString('latin1') } });
     writeFileSync(join(b.dir, file), bytes);
     fresh.push(b);
-    const sb = sessionAnswering(b.app, ['pw-123']);
+    const sb = sessionAnswering(b.app, ['pw-123456']);
     await runLines(sb, 'conf t', 'service 2fa', 'end');
     assert.equal(await runLines(sb, `2fa import user-data source flash:/${file}`), '% Disable the 2FA service (no service 2fa) before importing user data\n');
     await runLines(sb, 'conf t', 'no service 2fa', 'end');
@@ -101,7 +101,7 @@ test('export, then import from flash, TFTP and HTTP; merge and replace; bad file
     for (const url of [`tftp://127.0.0.1:${PORT}/${file}`, `http://127.0.0.1:${PORT}/${file}`]) {
       const c = await newApp();
       fresh.push(c);
-      const out2 = await runLines(sessionAnswering(c.app, ['pw-123']), `2fa import user-data source ${url}`);
+      const out2 = await runLines(sessionAnswering(c.app, ['pw-123456']), `2fa import user-data source ${url}`);
       assert.equal(out2, 'Copying...\nSuccessful operation\nSuccessfully imported 2FA user data (3 users).\n', url);
       assert.equal(await usersOf(c.app), await usersOf(a.app), url);
     }
@@ -111,9 +111,9 @@ test('export, then import from flash, TFTP and HTTP; merge and replace; bad file
     fresh.push(m);
     await runLines(adminSession(m.app), 'conf t', 'service 2fa', 'end', '2fa create user carol random-secret', 'conf t', 'no service 2fa', 'end');
     writeFileSync(join(m.dir, file), bytes);
-    await runLines(sessionAnswering(m.app, ['pw-123']), `2fa import user-data source flash:/${file}`);
+    await runLines(sessionAnswering(m.app, ['pw-123456']), `2fa import user-data source flash:/${file}`);
     assert.deepEqual((await m.app.twofa.list()).map((u) => u.name), ['alice', 'bob', 'carol', 'zed']);
-    await runLines(sessionAnswering(m.app, ['pw-123']), `2fa import user-data source flash:/${file} replace`);
+    await runLines(sessionAnswering(m.app, ['pw-123456']), `2fa import user-data source flash:/${file} replace`);
     assert.deepEqual((await m.app.twofa.list()).map((u) => u.name), ['alice', 'bob', 'zed']);
 
     // Bad files: one `% ` line each, and the store untouched.
@@ -127,11 +127,11 @@ test('export, then import from flash, TFTP and HTTP; merge and replace; bad file
     version[8] = 9;
     const cases: [string, Buffer | undefined, string, string][] = [
       ['wrong.dat', bytes, 'wrong-password', '% Wrong password, or the file is damaged; nothing was imported'],
-      ['truncated.dat', bytes.subarray(0, 30), 'pw-123', '% Wrong password, or the file is damaged; nothing was imported'],
-      ['tampered.dat', tampered, 'pw-123', '% Wrong password, or the file is damaged; nothing was imported'],
-      ['version.dat', version, 'pw-123', '% Unsupported 2FA user data file version 9'],
-      ['foreign.dat', Buffer.from('hostname x\n'.repeat(10)), 'pw-123', '% The file is not 2FA user data, or it is truncated'],
-      ['missing.dat', undefined, 'pw-123', '% Cannot copy the file: file flash:/missing.dat does not exist'],
+      ['truncated.dat', bytes.subarray(0, 30), 'pw-123456', '% Wrong password, or the file is damaged; nothing was imported'],
+      ['tampered.dat', tampered, 'pw-123456', '% Wrong password, or the file is damaged; nothing was imported'],
+      ['version.dat', version, 'pw-123456', '% Unsupported 2FA user data file version 9'],
+      ['foreign.dat', Buffer.from('hostname x\n'.repeat(10)), 'pw-123456', '% The file is not 2FA user data, or it is truncated'],
+      ['missing.dat', undefined, 'pw-123456', '% Cannot copy the file: file flash:/missing.dat does not exist'],
     ];
     for (const [name, data, password, error] of cases) {
       if (data) writeFileSync(join(e.dir, name), data);
@@ -139,16 +139,16 @@ test('export, then import from flash, TFTP and HTTP; merge and replace; bad file
       assert.equal(got.trimEnd().split('\n').pop(), error, name);
       assert.equal(await usersOf(e.app), before, name);
     }
-    const http404 = await runLines(sessionAnswering(e.app, ['pw-123']), `2fa import user-data source http://127.0.0.1:${PORT}/nope.dat`);
+    const http404 = await runLines(sessionAnswering(e.app, ['pw-123456']), `2fa import user-data source http://127.0.0.1:${PORT}/nope.dat`);
     assert.match(http404, /% Cannot copy the file: HTTP 404 Not Found\n$/);
-    const tftpMissing = await runLines(sessionAnswering(e.app, ['pw-123']), `2fa import user-data source tftp://127.0.0.1:${PORT}/nope.dat`);
+    const tftpMissing = await runLines(sessionAnswering(e.app, ['pw-123456']), `2fa import user-data source tftp://127.0.0.1:${PORT}/nope.dat`);
     assert.match(tftpMissing, /% Cannot copy the file: .+\n$/);
-    const unreachable = await runLines(sessionAnswering(e.app, ['pw-123']), `2fa import user-data source tftp://127.0.0.1:${PORT + 1}/x.dat`);
+    const unreachable = await runLines(sessionAnswering(e.app, ['pw-123456']), `2fa import user-data source tftp://127.0.0.1:${PORT + 1}/x.dat`);
     assert.match(unreachable, /% Cannot copy the file: no answer from 127\.0\.0\.1:\d+\n$/);
     assert.equal(await usersOf(e.app), before);
     // Mismatched passwords at export write nothing.
     const files = a.app.flash.list().length;
-    assert.equal(await runLines(sessionAnswering(a.app, ['one', 'two']), '2fa export user-data'), '% The passwords do not match; nothing was exported\n');
+    assert.equal(await runLines(sessionAnswering(a.app, ['one-long-pw', 'two-long-pw']), '2fa export user-data'), '% The passwords do not match; nothing was exported\n');
     assert.equal(a.app.flash.list().length, files);
   } finally {
     tftpServer.close();

@@ -28,6 +28,8 @@ class FakeSession implements InteractiveSession {
   readonly helped: string[] = [];
   readonly answers: (string | null)[] = [];
   ctrlZs = 0;
+  interrupts = 0;
+  private stopWaiting: (() => void) | undefined;
   window = { columns: 0, rows: 0 };
   private config = false;
   private host: SessionHost | undefined;
@@ -55,6 +57,12 @@ class FakeSession implements InteractiveSession {
       return out('');
     }
     if (word === 'long') return out(Array.from({ length: 12 }, (_, i) => `L${i + 1}`).join('\n') + '\n');
+    if (word === 'wait') {
+      // Shows progress at once, then waits until Ctrl-C.
+      this.host!.write?.('Waiting...\n');
+      await new Promise<void>((resolve) => (this.stopWaiting = resolve));
+      return { output: '% Interrupted\n', ok: false, closed: false };
+    }
     if (word === 'exit') {
       this.settle();
       return { output: '', ok: true, closed: true };
@@ -79,6 +87,11 @@ class FakeSession implements InteractiveSession {
   ctrlZ(): void {
     this.ctrlZs++;
     this.config = false;
+  }
+
+  interrupt(): void {
+    this.interrupts++;
+    this.stopWaiting?.();
   }
 
   setWindow(columns: number, rows: number): void {
@@ -243,6 +256,21 @@ test('Ctrl-C discards the line and shows a new prompt; Ctrl-Z returns to privile
   assert.deepEqual(s.executed, ['configure', 'show']);
   assert.equal(s.ctrlZs, 2);
   assert.equal(text, ['R#bogus^C', 'R#configure', 'R(config)#abc^Z', 'R#^Z', 'R#show', 'ran show', 'R#'].join('\n'));
+});
+
+test('a command shows its progress while it runs, and Ctrl-C reaches it at once instead of waiting as type-ahead', async () => {
+  const t = terminal();
+  t.type('wait\r');
+  await t.waitFor('Waiting...');
+  assert.equal(t.session.interrupts, 0);
+  t.type('\x03');
+  await t.waitFor(/\^C\n% Interrupted\nR#$/);
+  assert.equal(t.session.interrupts, 1);
+  // Ctrl-C at the prompt is line editing again, not an interrupt.
+  t.type('x\x03');
+  await t.waitFor(/R#x\^C\nR#$/);
+  assert.equal(t.session.interrupts, 1);
+  await t.end();
 });
 
 test('Ctrl-C while browsing history starts the next line fresh', async () => {

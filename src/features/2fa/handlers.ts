@@ -17,6 +17,9 @@ import type { Ctx, FeatureHandler, Handlers } from '../appliance.ts';
 import { twofaSettings } from './settings.ts';
 import { formatCreated, formatSettings, formatUser, formatUsers } from './show.ts';
 
+/** The file carries every secret: a password that short is guessed offline in no time [OURS]. */
+const MIN_EXPORT_PASSWORD = 8;
+
 /** Wraps a handler: refused unless `service 2fa`; engine refusals become their `% ` messages. */
 function needsService(handler: FeatureHandler): FeatureHandler {
   return async (ctx) => {
@@ -45,6 +48,17 @@ function setting<K extends keyof TwoFaConfig>(key: K, value: (ctx: Ctx) => TwoFa
   });
 }
 
+/**
+ * Issuer and label end up in every otpauth URI and QR code; authenticator apps show a few dozen
+ * characters, and a long one makes the QR code too dense to scan [OURS].
+ */
+const MAX_LABEL = 64;
+
+function limited(ctx: Ctx, text: string, what: 'issuer' | 'label'): string {
+  if ([...text].length > MAX_LABEL) ctx.error(msg.tooLong(what, MAX_LABEL));
+  return text;
+}
+
 /** The QR code lines for `qr {ansi|utf8|link}`, if asked. */
 function qrLines(ctx: Ctx, url: string): string[] {
   if (ctx.args['utf8']) return renderQr(url, 'utf8');
@@ -63,8 +77,8 @@ export const handlers = {
   '2fa.hotp-window': setting('hotpWindow', (ctx) => arg.num(ctx, 'size')),
   '2fa.skew-adjust': setting('skewAdjust', () => true),
   '2fa.max-skew': setting('maxSkew', (ctx) => arg.num(ctx, 'steps')),
-  '2fa.issuer': setting('issuer', (ctx) => arg.str(ctx, 'issuer')),
-  '2fa.label': setting('label', (ctx) => arg.str(ctx, 'label')),
+  '2fa.issuer': setting('issuer', (ctx) => limited(ctx, arg.str(ctx, 'issuer'), 'issuer')),
+  '2fa.label': setting('label', (ctx) => limited(ctx, arg.str(ctx, 'label'), 'label')),
   // AW+ manual 電子メールを使用する場合 2: warn when the mail settings do not use TLS.
   '2fa.email-otp': needsService((ctx) => {
     ctx.app.config.update((c) => void (c.twofa.emailOtp = !ctx.no));
@@ -105,11 +119,13 @@ export const handlers = {
     ctx.out.lines([msg.newScratchCodes, ...codes.map((c) => `  ${c}`)]);
   }),
   '2fa.reset-skew': needsService((ctx) => ctx.app.twofa.resetSkew(arg.str(ctx, 'name'))),
+  '2fa.clear-lockout': needsService((ctx) => ctx.app.twofa.clearLockout(arg.str(ctx, 'name'), ctx.session.user)),
   '2fa.user-email': needsService((ctx) => ctx.app.twofa.setEmail(arg.str(ctx, 'name'), ctx.no ? undefined : arg.str(ctx, 'address'))),
   // AW+ manual 機器交換前の作業: the password is asked twice, without echo; the file name is chosen here.
   '2fa.export': needsService(async (ctx) => {
     const password = await ctx.session.ask(msg.exportPassword, { secret: true });
     if (!password) return ctx.error(msg.passwordEmpty);
+    if ([...password].length < MIN_EXPORT_PASSWORD) return ctx.error(msg.passwordShort(MIN_EXPORT_PASSWORD));
     const again = await ctx.session.ask(msg.exportPasswordAgain, { secret: true });
     if (again !== password) return ctx.error(msg.passwordsDiffer);
     const { file, users } = await ctx.app.twofa.exportToFlash(password);
@@ -119,10 +135,12 @@ export const handlers = {
   '2fa.import': async (ctx) => {
     if (ctx.app.config.current.twofa.enabled) ctx.error(msg.importWhileEnabled);
     ctx.out.line(msg.copying);
+    ctx.out.flush();
     let file: Buffer;
     try {
-      file = await ctx.app.twofa.fetchUserData(arg.str(ctx, 'url'));
+      file = await ctx.app.twofa.fetchUserData(arg.str(ctx, 'url'), ctx.signal);
     } catch (e) {
+      if (ctx.signal.aborted) return ctx.error(msg.interrupted);
       if (e instanceof SourceError) return ctx.error(msg.importCopyFailed(e.message));
       throw e;
     }
@@ -141,7 +159,7 @@ export const handlers = {
     const cfg = ctx.app.config.current;
     ctx.out.lines(formatSettings(cfg.twofa, twofaSettings(cfg), await ctx.app.twofa.list(), ctx.app.twofa.counters, ctx.app.twofa.email?.counters));
   }),
-  '2fa.show-users': needsService(async (ctx) => ctx.out.lines(formatUsers(await ctx.app.twofa.list()))),
+  '2fa.show-users': needsService(async (ctx) => ctx.out.lines(formatUsers(await ctx.app.twofa.list(), ctx.app.clock.now()))),
   '2fa.show-user': needsService(async (ctx) => {
     const name = arg.str(ctx, 'name');
     const user = await ctx.app.twofa.get(name);

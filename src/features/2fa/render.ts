@@ -1,14 +1,15 @@
 /**
  * The 2FA block of the running config: `service 2fa` first (every other 2FA line needs it), then the
- * settings that differ from their defaults. While the service is off its settings are kept in the
- * model but not rendered: the lines would be refused when the file boots. Users are never here.
+ * settings that differ from their defaults. Turning the service off keeps its settings (the AW+
+ * manual's import procedure runs `no service 2fa`): they are still rendered, between `service 2fa`
+ * and `no service 2fa`, so a saved config boots — and pastes — back to the same state. Users are
+ * never here.
  */
 import { TWOFA_DEFAULTS as D, type RunningConfig } from '../../config/model.ts';
 
 export function render(cfg: Readonly<RunningConfig>): string[][] {
   const t = cfg.twofa;
-  if (!t.enabled) return [];
-  const lines = ['service 2fa'];
+  const lines: string[] = [];
   if (t.rejectUnconfigured) lines.push('2fa reject-unconfigured-users');
   if (t.allowReuse) lines.push('2fa allow-reuse');
   if (t.totpWindow !== D.totpWindow) lines.push(`2fa totp-window-size ${t.totpWindow}`);
@@ -22,5 +23,6 @@ export function render(cfg: Readonly<RunningConfig>): string[][] {
   if (t.lockoutFailures !== D.lockoutFailures || t.lockoutPeriod !== D.lockoutPeriod) {
     lines.push(`2fa lockout failures ${t.lockoutFailures} period ${t.lockoutPeriod}`);
   }
-  return [lines];
+  if (t.enabled) return [['service 2fa', ...lines]];
+  return lines.length ? [['service 2fa', ...lines, 'no service 2fa']] : [];
 }

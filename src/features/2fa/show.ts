@@ -45,14 +45,16 @@ export function formatSettings(
   ]);
 }
 
-/** One line a user: name, type, scratch codes left, skew, e-mail, skip (SPEC §4). */
-export function formatUsers(users: readonly TwoFaUser[]): string[] {
+const locked = (u: TwoFaUser, now: number) => u.lockedUntil !== undefined && u.lockedUntil > now;
+
+/** One line a user: name, type, scratch codes left, skew, locked out, e-mail (SPEC §4). */
+export function formatUsers(users: readonly TwoFaUser[], now: number): string[] {
   const nameWidth = Math.max(16, ...users.map((u) => u.name.length));
-  const head = `${'User'.padEnd(nameWidth)}  Type      Scratch   Skew  E-mail`;
-  const rule = `${'-'.repeat(nameWidth)}  --------  -------  -----  ${'-'.repeat(24)}`;
+  const head = `${'User'.padEnd(nameWidth)}  Type      Scratch   Skew  Locked  E-mail`;
+  const rule = `${'-'.repeat(nameWidth)}  --------  -------  -----  ------  ${'-'.repeat(24)}`;
   const rows = users.map(
     (u) =>
-      `${u.name.padEnd(nameWidth)}  ${KIND[u.kind].padEnd(8)}  ${String(hasCodes(u) ? u.scratch.length : '-').padStart(7)}  ${(u.kind === 'totp' ? String(u.skew) : '-').padStart(5)}  ${u.email ?? '-'}`,
+      `${u.name.padEnd(nameWidth)}  ${KIND[u.kind].padEnd(8)}  ${String(hasCodes(u) ? u.scratch.length : '-').padStart(7)}  ${(u.kind === 'totp' ? String(u.skew) : '-').padStart(5)}  ${(locked(u, now) ? 'yes' : '-').padEnd(6)}  ${u.email ?? '-'}`,
   );
   return [head, rule, ...rows];
 }
@@ -72,7 +74,7 @@ export function formatUser(u: TwoFaUser, url: string, now: number): string[] {
     ['E-mail', u.email ?? '(not set)'],
     ['Skip 2FA', u.kind === 'skip' ? 'Yes' : 'No'],
     ['Last login', u.lastLogin === undefined ? 'Never' : `${rfcDate(u.lastLogin)} UTC`],
-    ['Lockout', u.lockedUntil !== undefined && u.lockedUntil > now ? `Locked until ${rfcDate(u.lockedUntil)} UTC` : 'Not locked'],
+    ['Lockout', locked(u, now) ? `Locked until ${rfcDate(u.lockedUntil!)} UTC` : 'Not locked'],
   );
   return fields(rows);
 }

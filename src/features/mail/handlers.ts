@@ -1,10 +1,10 @@
 /**
  * Mail sending settings (AW+ manual 電子メールを使用する場合).
  */
-import { msg } from '../../cli/messages.ts';
 import { MAIL_DEFAULT_PORT } from '../../config/model.ts';
 import { arg } from '../../session/context.ts';
 import type { Handlers } from '../appliance.ts';
+import { secretArg } from '../secrets.ts';
 import { formatMail } from './show.ts';
 
 export const handlers = {
@@ -17,12 +17,7 @@ export const handlers = {
   'mail.tls': (ctx) => ctx.app.config.update((c) => void (c.mail.tls = ctx.no ? 'off' : ctx.args['starttls'] ? 'starttls' : 'tls')),
   'mail.auth': (ctx) => {
     if (ctx.no) return ctx.app.config.update((c) => void (c.mail.auth = undefined));
-    let password: string;
-    if (arg.has(ctx, 'sealed')) {
-      const opened = ctx.app.secrets.open(arg.str(ctx, 'sealed'));
-      if (opened === undefined) return ctx.error(msg.cannotDecrypt);
-      password = opened;
-    } else password = arg.str(ctx, 'password');
+    const password = secretArg(ctx, 'password');
     ctx.app.config.update((c) => void (c.mail.auth = { user: arg.str(ctx, 'user'), password }));
   },
   'mail.show': (ctx) => ctx.out.lines(formatMail(ctx.app.config.current.mail, ctx.app.twofa.email?.counters)),

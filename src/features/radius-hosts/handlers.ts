@@ -5,6 +5,7 @@ import { msg } from '../../cli/messages.ts';
 import { RADIUS_DEFAULTS } from '../../config/model.ts';
 import { arg } from '../../session/context.ts';
 import type { Ctx, Handlers } from '../appliance.ts';
+import { secretArg } from '../secrets.ts';
 import { formatRadius, formatRadiusStatistics } from './show.ts';
 
 const portArg = (ctx: Ctx) => arg.opt<number>(ctx, 'port') ?? RADIUS_DEFAULTS.authPort;
@@ -15,11 +16,12 @@ export const handlers = {
     const authPort = portArg(ctx);
     const same = (h: { address: string; authPort: number }) => h.address === address && h.authPort === authPort;
     if (ctx.no && !ctx.app.config.current.radius.hosts.some(same)) ctx.error(msg.radiusNoSuchHost(address, authPort));
+    const key = ctx.no ? '' : secretArg(ctx, 'key');
     ctx.app.config.update((c) => {
       const i = c.radius.hosts.findIndex(same);
       if (ctx.no) c.radius.hosts.splice(i, 1);
-      else if (i >= 0) c.radius.hosts[i] = { address, authPort, key: arg.str(ctx, 'key') };
-      else c.radius.hosts.push({ address, authPort, key: arg.str(ctx, 'key') });
+      else if (i >= 0) c.radius.hosts[i] = { address, authPort, key };
+      else c.radius.hosts.push({ address, authPort, key });
     });
   },
   'radius-hosts.timeout': (ctx) => ctx.app.config.update((c) => void (c.radius.timeout = ctx.no ? RADIUS_DEFAULTS.timeout : arg.num(ctx, 'seconds'))),

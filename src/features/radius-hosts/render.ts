@@ -1,11 +1,13 @@
 /** `radius-server host/timeout/retransmit/deadtime` and `aaa group server radius` blocks; defaults omitted. */
 import { RADIUS_DEFAULTS as D, type RunningConfig } from '../../config/model.ts';
+import type { RenderContext } from '../../config/render.ts';
+import { renderSecret } from '../secrets.ts';
 
 const port = (p: number) => (p === D.authPort ? '' : ` auth-port ${p}`);
 
-export function render(cfg: Readonly<RunningConfig>): string[][] {
+export function render(cfg: Readonly<RunningConfig>, ctx: RenderContext): string[][] {
   const r = cfg.radius;
-  const global = r.hosts.map((h) => `radius-server host ${h.address}${port(h.authPort)} key ${h.key}`);
+  const global = r.hosts.map((h) => `radius-server host ${h.address}${port(h.authPort)} key ${renderSecret(cfg, ctx, h.key)}`);
   if (r.timeout !== D.timeout) global.push(`radius-server timeout ${r.timeout}`);
   if (r.retransmit !== D.retransmit) global.push(`radius-server retransmit ${r.retransmit}`);
   if (r.deadtime !== D.deadtime) global.push(`radius-server deadtime ${r.deadtime}`);

@@ -7,7 +7,8 @@ import { RADIUS_DEFAULTS } from '../../config/model.ts';
 import { arg } from '../../session/context.ts';
 import { hashPassword } from '../../util/crypt.ts';
 import type { Ctx, Handlers } from '../appliance.ts';
-import { formatLocalStatistics } from './show.ts';
+import { secretArg } from '../secrets.ts';
+import { formatLocalStatistics, formatLocalUsers, formatNas } from './show.ts';
 
 async function applyRadius(ctx: Ctx): Promise<void> {
   const error = await ctx.app.radius.apply();
@@ -39,11 +40,12 @@ export const handlers = {
     const nas = ctx.app.config.current.radius.local.nas;
     const i = nas.findIndex((n) => n.address === address);
     if (ctx.no && i < 0) ctx.error(msg.radiusNoSuchNas(address));
+    const key = ctx.no ? '' : secretArg(ctx, 'key');
     ctx.app.config.update((c) => {
       if (ctx.no) return void c.radius.local.nas.splice(i, 1);
       const entry = {
         address,
-        key: arg.str(ctx, 'key'),
+        key,
         twofa: ctx.args['only'] ? ('only' as const) : ctx.args['2fa'] ? ('on' as const) : ('off' as const),
         requireMessageAuthenticator: ctx.args['require-message-authenticator'] === true,
       };
@@ -60,5 +62,7 @@ export const handlers = {
     const hash = arg.has(ctx, 'hash') ? arg.str(ctx, 'hash') : hashPassword(arg.str(ctx, 'password'));
     ctx.app.config.update((c) => void c.radius.local.users.set(name, hash));
   },
+  'radius-local.show-nas': (ctx) => ctx.out.lines(formatNas(ctx.app.config.current.radius.local.nas)),
+  'radius-local.show-users': (ctx) => ctx.out.lines(formatLocalUsers([...ctx.app.config.current.radius.local.users.keys()])),
   'radius-local.show-statistics': (ctx) => ctx.out.lines(formatLocalStatistics(ctx.app.radius.server.stats, ctx.app.radius.status())),
 } satisfies Handlers;

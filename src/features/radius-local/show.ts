@@ -1,4 +1,17 @@
-/** `show radius local-server statistics` (layout [OURS]). */
+/** `show radius local-server statistics|nas|user` (layout [OURS]); keys and password hashes are never shown. */
+import type { NasConfig } from '../../config/model.ts';
+
+const MODE = { off: 'password (local users)', on: '2fa (code, then password)', only: '2fa only (the code alone)' } as const;
+
+export function formatNas(nas: readonly NasConfig[]): string[] {
+  const width = Math.max(18, ...nas.map((n) => n.address.length));
+  const rows = nas.map((n) => `${n.address.padEnd(width)}  ${MODE[n.twofa].padEnd(27)}  ${n.requireMessageAuthenticator ? 'required' : 'checked if present'}`);
+  return [`${'NAS'.padEnd(width)}  ${'Authentication'.padEnd(27)}  Message-Authenticator`, '-'.repeat(width + 52), ...(rows.length ? rows : ['(no NAS configured)'])];
+}
+
+export function formatLocalUsers(users: readonly string[]): string[] {
+  return ['User', '-'.repeat(32), ...(users.length ? users : ['(no users configured)'])];
+}
 
 export function formatLocalStatistics(
   s: { requests: number; accepts: number; rejects: number; challenges: number; duplicates: number; drops: ReadonlyMap<string, number>; reasons: ReadonlyMap<string, number> },

@@ -1,4 +1,5 @@
 /** `show ssh server` (layout [OURS], AW+-style aligned fields). */
+import { msg } from '../../cli/messages.ts';
 import type { RunningConfig } from '../../config/model.ts';
 import type { SshStatus } from '../appliance.ts';
 import { fields } from '../format.ts';
@@ -9,7 +10,7 @@ export function formatSshServer(cfg: Readonly<RunningConfig>, s: SshStatus): str
     ['Port', String(cfg.ssh.port)],
     ['Listening', s.listening ? `Yes (port ${s.port})` : s.error ? `No (${s.error})` : 'No'],
     ['Allowed users', cfg.ssh.allowUsers.length ? cfg.ssh.allowUsers.join(', ') : '(all local users)'],
-    ['Idle timeout', cfg.execTimeout === 0 ? 'Never' : `${cfg.execTimeout} minutes`],
+    ['Idle timeout (line vty)', msg.idleTime(cfg.lines.vtyTimeout)],
     ['Sessions', String(s.sessions)],
     ...s.hostKeys.map((k): [string, string] => ['Host key', `${k.type} ${k.fingerprint}`]),
   ];
