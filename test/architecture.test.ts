@@ -41,7 +41,7 @@ const ALLOWED: Record<string, string[]> = {
   terminal: ['terminal', 'session', 'util'],
   transports: ['transports', 'terminal', 'session', 'app', 'cli', 'config', 'util', 'features'],
   util: ['util'],
-  web: ['web', 'twofa', 'util', 'config'],
+  web: ['web', 'auth', 'util'],
   auth: ['auth', 'twofa', 'util'],
   app: ['cli', 'session', 'config', 'features', 'twofa', 'radius', 'terminal', 'transports', 'util', 'web'],
 };
