@@ -182,8 +182,11 @@ describe('CSRF', () => {
       ['token cut short', { user: 'alice', password: 'alice-pw', cookie: mine.cookie, token: mine.token.slice(0, -1) }],
       ['made-up cookie', { user: 'alice', password: 'alice-pw', cookie: `__Secure-2fa-registration=${'x'.repeat(43)}`, token: mine.token }],
       ['foreign Origin', { user: 'alice', password: 'alice-pw', cookie: mine.cookie, token: mine.token, headers: { Origin: 'https://evil.example' } }],
-      ['Origin null', { user: 'alice', password: 'alice-pw', cookie: mine.cookie, token: mine.token, headers: { Origin: 'null' } }],
+      ['foreign Origin on our port', { user: 'alice', password: 'alice-pw', cookie: mine.cookie, token: mine.token, headers: { Origin: `http://127.0.0.1:${f.port}` } }],
       ['cross-site fetch', { user: 'alice', password: 'alice-pw', cookie: mine.cookie, token: mine.token, headers: { 'Sec-Fetch-Site': 'cross-site' } }],
+      ['same-site fetch', { user: 'alice', password: 'alice-pw', cookie: mine.cookie, token: mine.token, headers: { 'Sec-Fetch-Site': 'same-site' } }],
+      ['Origin null from another site', { user: 'alice', password: 'alice-pw', cookie: mine.cookie, token: mine.token, headers: { Origin: 'null', 'Sec-Fetch-Site': 'cross-site' } }],
+      ['Origin null without a token', { user: 'alice', password: 'alice-pw', cookie: mine.cookie, headers: { Origin: 'null' } }],
     ];
     for (const [what, post] of cases) {
       const r = await postLogin(f.port, post);
@@ -201,6 +204,13 @@ describe('CSRF', () => {
     const r = await postLogin(f.port, { user: 'bob', password: 'bob-pw', cookie, token, headers: { Origin: `https://127.0.0.1:${f.port}`, 'Sec-Fetch-Site': 'same-origin' } });
     assert.equal(r.status, 200);
     assert.match(r.body, /<svg/);
+  });
+
+  test('Origin: null, what a browser sends for our own no-referrer form, is left to the token', async () => {
+    const { cookie, token } = await openForm(f.port);
+    const r = await postLogin(f.port, { user: 'nobody', password: 'x', cookie, token, headers: { Origin: 'null', 'Sec-Fetch-Site': 'same-origin' } });
+    assert.equal(r.status, 200);
+    assert.ok(r.body.includes(LOGIN_FAILED));
   });
 
   test('a form older than its lifetime (2 hours) is refused; one just within it is accepted', async () => {

@@ -15,14 +15,18 @@ import type { RegistrationResult } from '../types.ts';
 const LOG_USER_CHARS = 64;
 
 /**
- * OWASP Cross-Site Request Forgery Prevention Cheat Sheet, "Verifying Origin With Standard Headers"
- * and "Fetch Metadata headers": defence in depth next to the token. A browser that sends them tells
- * the truth; one that does not (old, or a script) still needs the token.
+ * OWASP Cross-Site Request Forgery Prevention Cheat Sheet, "Fetch Metadata headers" and "Verifying
+ * Origin With Standard Headers": defence in depth next to the token. A browser that sends
+ * Sec-Fetch-Site must say same-origin. Origin, when it names an origin, must be ours; `Origin: null`
+ * is what our own form sends, because the page's `Referrer-Policy: no-referrer` makes a POST's
+ * origin opaque (Fetch standard, "append a request Origin header"), so it proves nothing either way
+ * and the token decides.
  */
 function sameOrigin(ctx: RouteContext): boolean {
   const { origin, host } = ctx.req.headers;
-  if (ctx.req.headers['sec-fetch-site'] === 'cross-site') return false;
-  if (origin === undefined) return true;
+  const site = ctx.req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin') return false;
+  if (origin === undefined || origin === 'null') return true;
   return host !== undefined && origin.toLowerCase() === `https://${host.toLowerCase()}`;
 }
 
