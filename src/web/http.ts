@@ -41,6 +41,7 @@ export const SECURITY_HEADERS: Readonly<OutgoingHttpHeaders> = {
   'Cache-Control': 'no-store',
   'Content-Security-Policy': "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'X-Content-Type-Options': 'nosniff',
+  // Also makes a browser send `Origin: null` with the page's own form (see the login route).
   'Referrer-Policy': 'no-referrer',
   // frame-ancestors for browsers that predate CSP level 2 (OWASP Clickjacking Defense Cheat Sheet).
   'X-Frame-Options': 'DENY',
@@ -98,9 +99,10 @@ export async function readForm(req: IncomingMessage, limit: number): Promise<URL
       cleanup();
       resolve();
     };
-    const onError = (e: Error) => {
+    // The browser went away or broke the body off: nobody is left to read an answer.
+    const onError = () => {
       cleanup();
-      reject(e);
+      reject(new HttpError(400, 'The form did not arrive completely.'));
     };
     const cleanup = () => {
       req.off('data', onData);
@@ -109,7 +111,7 @@ export async function readForm(req: IncomingMessage, limit: number): Promise<URL
       req.off('close', onClose);
     };
     // 'close' before 'end': the browser went away in the middle of the body.
-    const onClose = () => onError(new Error('request aborted'));
+    const onClose = () => onError();
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);

@@ -68,6 +68,7 @@ export class RegistrationServer {
   private current: WebSettings | undefined;
   private lastError: string | undefined;
   private applying: Promise<unknown> = Promise.resolve();
+  private readonly sockets = new WeakMap<Server, Set<Socket>>();
   private readonly deps: WebDeps;
   private readonly counts: MutableCounters = {
     registrations: 0,
@@ -78,6 +79,8 @@ export class RegistrationServer {
 
   constructor(options: RegistrationServerOptions) {
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    // Node refuses a head timeout longer than the whole request's; say so here, not as a listen error.
+    if (limits.headersTimeoutMs > limits.requestTimeoutMs) throw new RangeError('headersTimeoutMs must not exceed requestTimeoutMs');
     this.deps = {
       backend: options.backend,
       log: options.log,
@@ -161,7 +164,12 @@ export class RegistrationServer {
           keepAliveTimeout: l.keepAliveTimeoutMs,
           maxHeaderSize: MAX_HEADER_BYTES,
         },
-        (req, res) => void this.request(server, req, res),
+        (req, res) =>
+          // Nothing a browser sends may end in an unhandled rejection (it would take the daemon down).
+          this.request(server, req, res).catch((e: unknown) => {
+            this.deps.log.error('web-internal-error', { message: (e as Error).message });
+            res.destroy();
+          }),
       );
     } catch (e) {
       this.lastError = certificateError(e as Error);
@@ -169,6 +177,14 @@ export class RegistrationServer {
       return this.lastError;
     }
     server.maxConnections = l.maxConnections;
+    // Every TCP connection, also those still in the TLS handshake that Node's HTTP layer does not
+    // track yet, so retire() can end them all.
+    const sockets = new Set<Socket>();
+    server.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
+    this.sockets.set(server, sockets);
     server.on('clientError', (e: NodeJS.ErrnoException, socket: Socket) => clientError(e, socket));
     try {
       await new Promise<void>((resolve, reject) => {
@@ -198,7 +214,9 @@ export class RegistrationServer {
   private async retire(server: Server, wait: boolean): Promise<void> {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    const timer = setTimeout(() => server.closeAllConnections(), this.deps.limits.drainMs);
+    const timer = setTimeout(() => {
+      for (const socket of this.sockets.get(server) ?? []) socket.destroy();
+    }, this.deps.limits.drainMs);
     timer.unref();
     void closed.then(() => clearTimeout(timer));
     if (wait) await closed;
@@ -258,13 +276,15 @@ function send(res: ServerResponse, answer: WebResponse, head: boolean, close: bo
 }
 
 /**
- * A request Node could not parse, or one too slow (408) or too large in its head (431). Answered like
- * Node's own default, plus the headers every response carries; nothing is answered once a response
- * has started or the socket is gone.
+ * A request Node could not parse, or one too slow (408) or too large in its head (431): answered like
+ * Node's own default, plus the headers every response carries. https.Server also hands TLS failures
+ * here (a handshake that timed out or failed): those sockets cannot carry an HTTP answer and are
+ * destroyed, or a client that never finishes its handshake would hold its connection for ever.
  */
 function clientError(e: NodeJS.ErrnoException, socket: Socket): void {
   const started = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
-  if (e.code === 'ECONNRESET' || !socket.writable || started) {
+  const http = e.code === 'ERR_HTTP_REQUEST_TIMEOUT' || e.code?.startsWith('HPE_') === true;
+  if (!http || !socket.writable || started) {
     socket.destroy();
     return;
   }

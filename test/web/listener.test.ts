@@ -181,6 +181,23 @@ test('close() lets a registration in flight finish and show its secret', async (
   await closing;
 });
 
+test('close() does not wait for a connection stuck before its TLS handshake beyond the drain time', async () => {
+  const log = memoryLog();
+  const page = new RegistrationServer({ backend: new MemoryBackend(clock, {}), log, clock, limits: { drainMs: 300, handshakeTimeoutMs: 10_000 } });
+  pages.push(page);
+  await page.apply({ port: 0, host: '127.0.0.1', ...(await testCertificate()) });
+  const { Socket } = await import('node:net');
+  const idle = new Socket();
+  const ended = new Promise<void>((resolve) => idle.on('close', () => resolve()));
+  idle.on('error', () => {});
+  await new Promise<void>((resolve) => idle.connect(page.status().port!, '127.0.0.1', resolve));
+  const started = performance.now();
+  await page.close();
+  await ended;
+  const took = performance.now() - started;
+  assert.ok(took < 3000, `close() took ${Math.round(took)} ms`);
+});
+
 test('counters are snapshots the caller cannot change', async () => {
   const { page } = newPage();
   const c = page.counters();

@@ -310,7 +310,7 @@ function headersOf(r: Reply): Record<string, unknown> {
 describe('limits', () => {
   let f: Fixture;
   before(async () => {
-    f = await fixture({ postsPerWindow: 10, headersTimeoutMs: 300, requestTimeoutMs: 600, timeoutCheckMs: 100 });
+    f = await fixture({ postsPerWindow: 10, handshakeTimeoutMs: 300, headersTimeoutMs: 300, requestTimeoutMs: 600, timeoutCheckMs: 100 });
   });
   after(async () => {
     await f?.page.close();
@@ -382,6 +382,27 @@ describe('limits', () => {
     assert.match(raw, /^HTTP\/1\.1 408 /);
     assert.match(raw, /Cache-Control: no-store\r\n/);
     assert.ok(performance.now() - started < 4000);
+  });
+
+  test('a connection that never finishes its TLS handshake is closed', async () => {
+    const { Socket } = await import('node:net');
+    for (const hello of [Buffer.alloc(0), Buffer.from([0x16, 0x03, 0x01, 0x00, 0x80, 0x01])]) {
+      const started = performance.now();
+      await new Promise<void>((resolve, reject) => {
+        const s = new Socket();
+        const timer = setTimeout(() => {
+          s.destroy();
+          reject(new Error('the server kept a connection without a TLS handshake for 5 s'));
+        }, 5000);
+        s.on('error', () => {});
+        s.on('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        s.connect(f.port, '127.0.0.1', () => s.write(hello));
+      });
+      assert.ok(performance.now() - started < 4000);
+    }
   });
 
   test('a request head over 8 KB is refused with 431', async () => {
