@@ -43,6 +43,7 @@ const ALLOWED: Record<string, string[]> = {
   terminal: ['terminal', 'session', 'util'],
   config: ['config', 'util'],
   twofa: ['twofa', 'util'],
+  web: ['web', 'auth', 'util'],
   auth: ['auth', 'twofa', 'util'],
   radius: ['radius', 'auth', 'util'],
   features: ['features', 'session', 'config', 'cli', 'util', 'twofa', 'auth', 'radius'],
