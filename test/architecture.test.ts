@@ -43,6 +43,7 @@ const ALLOWED: Record<string, string[]> = {
   util: ['util'],
   web: ['web', 'twofa', 'util', 'config'],
   auth: ['auth', 'twofa', 'util'],
+  openvpn: ['openvpn', 'auth', 'util'],
   app: ['cli', 'session', 'config', 'features', 'twofa', 'radius', 'terminal', 'transports', 'util', 'web'],
 };
 
