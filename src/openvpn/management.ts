@@ -21,6 +21,8 @@ export interface ManagementConnectOptions {
    */
   readonly onClient?: (e: ClientEvent) => void;
   readonly onNotice?: (line: string) => void;
+  /** Gives up early (the server process died while we were still trying). */
+  readonly signal?: AbortSignal;
 }
 
 interface Pending {
@@ -60,6 +62,7 @@ export class ManagementClient {
     const deadline = performance.now() + o.timeoutMs;
     let lastError = 'no attempt';
     while (performance.now() < deadline) {
+      if (o.signal?.aborted) throw new Error(`gave up connecting to the management interface: ${String(o.signal.reason ?? 'aborted')}`);
       try {
         return await ManagementClient.attempt(o, deadline - performance.now());
       } catch (e) {
