@@ -157,8 +157,15 @@ export class TunnelRunner {
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     // openvpn(8) SIGNALS: SIGTERM exits cleanly (and with explicit-exit-notify tells UDP clients).
     child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), this.ctx.stopTimeoutMs);
-    await exited;
+    const killer = setTimeout(() => {
+      this.ctx.log.error('openvpn-stop-timeout', { tunnel: this.settings.name, pid: child.pid, afterMs: this.ctx.stopTimeoutMs });
+      child.kill('SIGKILL');
+    }, this.ctx.stopTimeoutMs);
+    // SIGKILL cannot be refused; the second bound only guards against a process stuck in the kernel.
+    const given = new Promise<'stuck'>((r) => setTimeout(() => r('stuck'), this.ctx.stopTimeoutMs + 5000).unref());
+    if ((await Promise.race([exited, given])) === 'stuck') {
+      this.ctx.log.error('openvpn-stop-stuck', { tunnel: this.settings.name, pid: child.pid });
+    }
     clearTimeout(killer);
   }
 

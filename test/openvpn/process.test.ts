@@ -86,6 +86,7 @@ test('a child that cannot start is started again with doubling delays, and comes
     configureHost: false,
     deviceName: () => `ovb${process.pid}`,
     backoff: { initialMs: 200, maxMs: 800 },
+    stopTimeoutMs: 500,
   });
   let blocking = true;
   t.after(async () => {
@@ -108,6 +109,11 @@ test('a child that cannot start is started again with doubling delays, and comes
   const up = await until('the tunnel up once the port is free', 10_000, () => (sup.status()[0]!.state === 'up' ? sup.status()[0] : undefined));
   assert.ok(up.restarts >= 3);
   assert.ok(isAlive(up.pid!));
+  // A child that does not react to SIGTERM (stopped here) is killed after the bound.
+  process.kill(up.pid!, 'SIGSTOP');
+  const started = performance.now();
   await sup.stop();
+  assert.ok(performance.now() - started < 3000);
   assert.ok(!isAlive(up.pid!), 'stopped with the supervisor');
+  assert.equal(log.events.filter((e) => e.event === 'openvpn-stop-timeout').length, 1);
 });
