@@ -8,10 +8,11 @@
  * code of ours runs. libuv forks children from the event-loop (main) thread, which lives as long
  * as the Node process. The death signal survives execve(2) of a binary that is not set-user-ID.
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
+import { accessSync, chmodSync, constants, existsSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 
 /** The running child: no stdin (openvpn must never wait for a typed answer), output piped. */
 export type OpenvpnChild = ChildProcessByStdio<null, Readable, Readable>;
@@ -73,4 +74,13 @@ export function spawnOpenvpn(bin: Binaries, args: readonly string[], cwd: string
     // `ip` to configure the device).
     env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' },
   });
+}
+
+/**
+ * Writes a new auth-gen-token HMAC secret to `path` (0600). `openvpn --genkey auth-token` writes
+ * the PEM format openvpn reads back (crypto.c write_pem_key_file), so the format is never guessed.
+ */
+export async function generateTokenSecret(bin: Binaries, path: string): Promise<void> {
+  await promisify(execFile)(bin.openvpn, ['--genkey', 'auth-token', path], { timeout: 10_000, env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' } });
+  chmodSync(path, 0o600);
 }

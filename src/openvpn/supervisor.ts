@@ -4,19 +4,15 @@
  * and asked for its connections. The facade the CLI wiring calls; it never imports the CLI.
  *
  * Files, all in the private directory given (0700, files 0600): the local CA and the server
- * certificate (made once, pki.ts), the session-token secret (made fresh per appliance start), and
- * per tunnel `TUNNEL/server.conf`, `management.pw`, `status.log`.
+ * certificate (made once, pki.ts), and per tunnel `TUNNEL/server.conf`, `management.pw`,
+ * `auth-token.key` (tunnel-runner.ts), `status.log`.
  */
-import { execFile } from 'node:child_process';
-import { chmodSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Clock } from '../util/clock.ts';
 import type { Log } from '../util/log.ts';
 import type { LoginFunction, LoginSettings } from './auth-bridge.ts';
 import { clientProfile } from './client-profile.ts';
 import { parseStatus3 } from './management-protocol.ts';
-import { ensurePki, privateDir, type PkiFiles } from './pki.ts';
+import { ensurePki, type PkiFiles } from './pki.ts';
 import { preflight } from './process.ts';
 import { tunnelNumber, type TunnelSettings } from './settings.ts';
 import { TunnelRunner, type RunnerContext, type TunnelStatus } from './tunnel-runner.ts';
@@ -74,7 +70,6 @@ export class OpenVpnSupervisor {
   private readonly runners = new Map<string, TunnelRunner>();
   private readonly ctx: RunnerContext;
   private pkiPromise: Promise<PkiFiles> | undefined;
-  private tokenPromise: Promise<string> | undefined;
   private applying: Promise<unknown> = Promise.resolve();
   private stopped = false;
 
@@ -91,7 +86,6 @@ export class OpenVpnSupervisor {
       stopTimeoutMs: o.stopTimeoutMs ?? 5000,
       startTimeoutMs: o.startTimeoutMs ?? 15_000,
       pki: () => this.pki(),
-      tokenSecret: () => this.tokenSecret(),
       ...(o.listenAddress ? { listenAddress: o.listenAddress } : {}),
       ...(o.openvpnPath ? { openvpnPath: o.openvpnPath } : {}),
       ...(o.setprivPath ? { setprivPath: o.setprivPath } : {}),
@@ -248,26 +242,6 @@ export class OpenVpnSupervisor {
     // A failure (disk full) is not remembered: the next start tries again.
     this.pkiPromise.catch(() => (this.pkiPromise = undefined));
     return this.pkiPromise;
-  }
-
-  /**
-   * The auth-gen-token HMAC secret, made fresh once per supervisor (appliance start) and kept across
-   * restarts of the children, so a restarted child still accepts the tokens of its clients, while
-   * tokens from before an appliance restart (when the list of cleared sessions was lost) are not.
-   * `openvpn --genkey auth-token` writes the format openvpn expects (crypto.c write_pem_key_file).
-   */
-  private tokenSecret(): Promise<string> {
-    this.tokenPromise ??= (async () => {
-      const bins = preflight(this.ctx);
-      if (typeof bins === 'string') throw new Error(bins);
-      privateDir(this.o.dir);
-      const path = join(this.o.dir, 'auth-token.key');
-      await promisify(execFile)(bins.openvpn, ['--genkey', 'auth-token', path], { timeout: 10_000 });
-      chmodSync(path, 0o600);
-      return path;
-    })();
-    this.tokenPromise.catch(() => (this.tokenPromise = undefined));
-    return this.tokenPromise;
   }
 }
 

@@ -12,7 +12,7 @@ import { AuthBridge, answerCommand, type LoginFunction, type LoginSettings } fro
 import { ManagementClient } from './management.ts';
 import type { ClientEvent } from './management-protocol.ts';
 import { privateDir, writePrivate, type PkiFiles } from './pki.ts';
-import { preflight, spawnOpenvpn, type OpenvpnChild, type PreflightOptions } from './process.ts';
+import { generateTokenSecret, preflight, spawnOpenvpn, type OpenvpnChild, type PreflightOptions } from './process.ts';
 import { serverConfig } from './server-config.ts';
 import type { TunnelSettings } from './settings.ts';
 
@@ -60,7 +60,6 @@ export interface RunnerContext extends PreflightOptions {
   readonly stopTimeoutMs: number;
   readonly startTimeoutMs: number;
   readonly pki: () => Promise<PkiFiles>;
-  readonly tokenSecret: () => Promise<string>;
 }
 
 const READY = 'Initialization Sequence Completed';
@@ -95,6 +94,8 @@ export class TunnelRunner {
   private mgmt: ManagementClient | undefined;
   private managementPort: number | undefined;
   private managementPassword = '';
+  /** Whether this runner made its session-token secret yet (once per runner, see launch). */
+  private tokenSecretMade = false;
   private device: string | undefined;
   private upSince: number | undefined;
   /** Monotonic time the child became ready, for the backoff reset. */
@@ -183,11 +184,20 @@ export class TunnelRunner {
     let child: OpenvpnChild | undefined;
     try {
       const pki = await this.ctx.pki();
-      const tokenSecretPath = await this.ctx.tokenSecret();
-      const port = await freePort();
-      if (gen !== this.generation) return;
       const dir = join(this.ctx.dir, name);
       privateDir(dir);
+      // The auth-gen-token HMAC secret: one per tunnel, so a token from one tunnel is no key to
+      // another with other login settings; made when this runner first starts and kept across
+      // restarts of its child, so clients come back with their tokens after a restart, while a
+      // tunnel created again, or an appliance restart (which forgets cleared sessions), makes
+      // every older token invalid.
+      const tokenSecretPath = join(dir, 'auth-token.key');
+      if (!this.tokenSecretMade) {
+        await generateTokenSecret(bins, tokenSecretPath);
+        this.tokenSecretMade = true;
+      }
+      const port = await freePort();
+      if (gen !== this.generation) return;
       const password = randomBytes(24).toString('hex');
       const passwordFile = join(dir, 'management.pw');
       writePrivate(passwordFile, `${password}\n`);

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -100,6 +100,15 @@ test('both tunnels are up; the private directory holds the generated files', { s
     JSON.stringify(st, null, 1),
   );
   assert.ok(st.every((s) => s.pid && isAlive(s.pid)));
+  const dir = join(root, 'flash', '.openvpn');
+  assert.equal(statSync(dir).mode & 0o777, 0o700);
+  for (const f of ['ca.crt', 'ca.key', 'server.crt', 'server.key', 'tunnel0/server.conf', 'tunnel0/management.pw', 'tunnel0/auth-token.key', 'tunnel1/auth-token.key']) {
+    assert.equal(statSync(join(dir, f)).mode & 0o777, 0o600, f);
+  }
+  assert.equal(statSync(join(dir, 'tunnel0')).mode & 0o777, 0o700);
+  // One session-token secret per tunnel: a token of one tunnel opens no other.
+  assert.notEqual(readFileSync(join(dir, 'tunnel0/auth-token.key'), 'utf8'), readFileSync(join(dir, 'tunnel1/auth-token.key'), 'utf8'));
+  assert.match(readFileSync(join(dir, 'tunnel0/server.conf'), 'utf8'), new RegExp(`^auth-gen-token-secret "${dir}/tunnel0/auth-token.key"$`, 'm'));
   assert.match(profile0, /^remote 127\.0\.0\.1 \d+$/m);
   assert.match(profile0, /^static-challenge "Verification Code:" 1$/m);
 });
