@@ -63,12 +63,25 @@ export function isAlive(pid: number): boolean {
 /** Processes a test started; killAll() stops each by PID (SIGKILL) and waits, bounded. */
 export class Processes {
   private readonly pids = new Set<number>();
+  private readonly pidFiles = new Set<string>();
 
   add(pid: number | undefined): void {
     if (pid) this.pids.add(pid);
   }
 
+  /** A process that writes its PID to `path` (openvpn --writepid): killed by that PID too. */
+  addPidFile(path: string): void {
+    this.pidFiles.add(path);
+  }
+
   async killAll(): Promise<void> {
+    for (const f of this.pidFiles) {
+      try {
+        this.add(Number(readFileSync(f, 'utf8').trim()));
+      } catch {
+        // never started
+      }
+    }
     for (const pid of this.pids) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -110,6 +123,7 @@ export function ptyClient(profilePath: string, credsPath: string, pidPath: strin
   const cmd = ['setpriv', '--pdeathsig', 'SIGKILL', '--', 'openvpn', '--config', profilePath, ...CLIENT_SANDBOX, '--auth-user-pass', credsPath, '--writepid', pidPath].join(' ');
   const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
   procs.add(child.pid);
+  procs.addPidFile(pidPath);
   // Typed ahead: the pty buffers it until openvpn asks (real-peers.md §3.3). stdin stays open.
   child.stdin!.write(`${code}\n`);
   const out = new Output(child);

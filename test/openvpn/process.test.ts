@@ -89,10 +89,17 @@ test('a child that cannot start is started again with doubling delays, and comes
     stopTimeoutMs: 500,
   });
   let blocking = true;
+  const procs = new Processes();
   t.after(async () => {
     if (blocking) blocker.close();
-    await sup.stop();
-    rmSync(root, { recursive: true, force: true });
+    const pid = sup.status()[0]?.pid;
+    try {
+      await sup.stop();
+    } finally {
+      procs.add(pid);
+      await procs.killAll();
+      rmSync(root, { recursive: true, force: true });
+    }
   });
   await sup.apply([tunnelSettings('tunnel0', { address: `198.18.${process.pid % 250}.1/24`, port })]);
   const first = sup.status()[0]!;

@@ -65,11 +65,17 @@ before(async () => {
 
 after(async () => {
   if (SKIP) return;
-  const pids = sup.status().flatMap((s) => (s.pid ? [s.pid] : []));
-  await sup.stop();
-  await procs.killAll();
-  assert.ok(pids.every((p) => !isAlive(p)), 'every openvpn server stopped');
-  rmSync(root, { recursive: true, force: true });
+  const made = sup as OpenVpnSupervisor | undefined; // undefined when before() failed early
+  const servers = made?.status().flatMap((s) => (s.pid ? [s.pid] : [])) ?? [];
+  try {
+    await made?.stop();
+    assert.ok(servers.every((p) => !isAlive(p)), 'the supervisor stopped every openvpn server');
+  } finally {
+    // Whatever happened above, nothing this file started keeps running.
+    for (const p of servers) procs.add(p);
+    await procs.killAll();
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 /** A client driven through its management interface, with `profile` (text). */
