@@ -49,6 +49,7 @@ const ALLOWED: Record<string, string[]> = {
   features: ['features', 'session', 'config', 'cli', 'util', 'twofa', 'auth', 'radius'],
   transports: ['transports', 'terminal', 'session', 'cli', 'auth', 'util'],
   app: ['app', 'cli', 'session', 'config', 'features', 'twofa', 'auth', 'radius', 'transports', 'util'],
+  openvpn: ['openvpn', 'auth', 'util'],
 };
 
 test('imports follow the architecture', () => {
