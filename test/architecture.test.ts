@@ -44,6 +44,7 @@ const ALLOWED: Record<string, string[]> = {
   web: ['web', 'twofa', 'util', 'config'],
   auth: ['auth', 'twofa', 'util'],
   app: ['cli', 'session', 'config', 'features', 'twofa', 'radius', 'terminal', 'transports', 'util', 'web'],
+  ldap: ['ldap', 'auth', 'util'],
 };
 
 test('imports follow the architecture', () => {
