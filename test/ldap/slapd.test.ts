@@ -7,8 +7,10 @@ import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { FirstFactorResult } from '../../src/auth/types.ts';
+import { LdapSession } from '../../src/ldap/connection.ts';
+import { userFilter } from '../../src/ldap/filters.ts';
+import { resolveServer, type LdapServerSettings } from '../../src/ldap/settings.ts';
 import { LdapFirstFactor } from '../../src/ldap/source.ts';
-import type { LdapServerSettings } from '../../src/ldap/settings.ts';
 import { LdapStatistics } from '../../src/ldap/statistics.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 import { memoryLog } from '../../src/util/log.ts';
@@ -102,7 +104,8 @@ function openSockets(): number {
   return process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'TLSWrap').length;
 }
 
-describe('LDAP first factor against slapd', () => {
+// The bound on the whole file: a broken deadline must fail, not hang.
+describe('LDAP first factor against slapd', { timeout: 120_000 }, () => {
   before(async () => {
     [a, b] = await Promise.all([startSlapd(), startSlapd()]);
   });
@@ -323,6 +326,26 @@ describe('LDAP first factor against slapd', () => {
     }
   });
 
+  test('a dropped connection is not silently reopened (it would be anonymous)', async () => {
+    for (const secure of ['none', 'starttls'] as const) {
+      const server = resolveServer(onA('a', { secure, caCertificate: a.ca, baseDn: 'ou=public,dc=example,dc=test', timeoutSeconds: 1 }));
+      const session = new LdapSession(server);
+      try {
+        await session.open();
+        await session.bind(READER_DN, READER_PASSWORD);
+        await a.stop();
+        await a.start();
+        const search = session.find(server.baseDn, { scope: 'sub', filter: userFilter('uid', 'frank'), attributes: ['1.1'], sizeLimit: 2 });
+        // On a plain connection ldapts alone would reconnect here and anonymously find frank (ou=public is
+        // open to anyone). After StartTLS it does not even notice the drop: the search runs into its timeout.
+        await assert.rejects(search, secure === 'none' ? /connection lost/ : /timed out/, secure);
+      } finally {
+        await session.close();
+        await a.start();
+      }
+    }
+  });
+
   test('settings are read at every login', async () => {
     let group: string | undefined;
     const l = ldap(() => [onA('a', { requireGroup: group })]);
@@ -355,8 +378,9 @@ describe('LDAP first factor against slapd', () => {
     assert.deepEqual([...events].sort(), ['ldap-accept', 'ldap-error', 'ldap-reject', 'ldap-timeout']);
     const text = JSON.stringify(audit.events);
     for (const p of passwords) assert.ok(!text.includes(p), `password ${JSON.stringify(p)} in the log`);
-    // The bind DN may appear; the reader's password may not (checked above).
-    assert.ok(passwords.size >= 10);
+    // The bind DN may appear; the reader's password may not (checked above). Every assert.ok here has a
+    // message: without one, a failing assert.ok makes node re-parse tsx's one-line output, which can spin.
+    assert.ok(passwords.size >= 10, `only ${passwords.size} passwords were tried`);
   });
 
   test('no unhandled rejection', () => {
