@@ -18,10 +18,14 @@ export const BASE_DN = 'dc=example,dc=test';
 export const READER_DN = 'cn=reader,dc=example,dc=test';
 export const READER_PASSWORD = 'readerpw';
 
-/** Finds a program on PATH or in the sbin directories (slapd lives in /usr/sbin, often not on a user's PATH). */
+/** A program on PATH or in the sbin directories (slapd lives in /usr/sbin, often not on a user's PATH). */
+function optionalProgram(name: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/bin'];
+  return dirs.filter(Boolean).map((d) => join(d, name)).find((p) => existsSync(p));
+}
+
 function program(name: string): string {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin'];
-  const found = dirs.map((d) => join(d, name)).find((p) => p && existsSync(p));
+  const found = optionalProgram(name);
   if (!found) throw new Error(`${name} not found: install Debian package slapd (see .ci/run)`);
   return found;
 }
@@ -61,6 +65,7 @@ export interface Slapd {
 export async function startSlapd(): Promise<Slapd> {
   const slapd = program('slapd');
   const slapadd = program('slapadd');
+  const setpriv = optionalProgram('setpriv');
   const dir = mkdtempSync(join(tmpdir(), 'awplus-slapd-'));
   let child: ChildProcess | undefined;
   try {
@@ -84,7 +89,10 @@ export async function startSlapd(): Promise<Slapd> {
     const start = async () => {
       if (child) return;
       output = '';
-      const c = spawn(slapd, ['-f', conf, '-d', '0', '-h', `ldap://127.0.0.1:${ldapPort}/ ldaps://127.0.0.1:${ldapsPort}/`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const args = ['-f', conf, '-d', '0', '-h', `ldap://127.0.0.1:${ldapPort}/ ldaps://127.0.0.1:${ldapsPort}/`];
+      // setpriv (util-linux) makes the kernel stop slapd when this process dies, even by SIGKILL, where
+      // no after-hook runs; it then execs slapd, so the PID is slapd's.
+      const c = setpriv ? spawn(setpriv, ['--pdeathsig', 'TERM', slapd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(slapd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       child = c;
       c.stdout!.on('data', (d) => (output += d));
       c.stderr!.on('data', (d) => (output += d));
