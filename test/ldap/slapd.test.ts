@@ -346,6 +346,12 @@ describe('LDAP first factor against slapd', { timeout: 120_000 }, () => {
     }
   });
 
+  test('no server configured: timeout (the caller rejects, first-factor-timeout)', async () => {
+    const l = ldap([]);
+    assert.deepEqual(await l.check('alice', 'alicepw'), TIMEOUT);
+    assert.deepEqual(last(l.log, 'ldap-timeout'), { user: 'alice', servers: [] });
+  });
+
   test('settings are read at every login', async () => {
     let group: string | undefined;
     const l = ldap(() => [onA('a', { requireGroup: group })]);
