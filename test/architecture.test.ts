@@ -50,6 +50,7 @@ const ALLOWED: Record<string, string[]> = {
   transports: ['transports', 'terminal', 'session', 'cli', 'auth', 'util'],
   app: ['app', 'cli', 'session', 'config', 'features', 'twofa', 'auth', 'radius', 'transports', 'util'],
   openvpn: ['openvpn', 'auth', 'util'],
+  ldap: ['ldap', 'auth', 'util'],
 };
 
 test('imports follow the architecture', () => {
