@@ -1,0 +1,173 @@
+/**
+ * 2FA logins side by side with FreeRADIUS 3.2 + rlm_totp (SPEC §12, issue #16), in the same run, both
+ * driven by radclient (freeradius-utils) with 100 requests in flight in all:
+ *  - `2fa only`: the password field is the TOTP code (AWS Managed AD MFA); FreeRADIUS puts it into
+ *    TOTP-Password for rlm_totp;
+ *  - password + code: `<password><6-digit code>`; ours with `2fa-in-password` (the local user table as
+ *    the first factor), FreeRADIUS splits it in `authorize` and runs pap then totp.
+ * USERS users, each with its own secret, log in once with their current code. Ours keeps single use
+ * durable (fsync before every Accept); rlm_totp keeps no single-use state at all. Each case runs twice,
+ * alternating ours and theirs, on fresh users. The load is split over RADCLIENTS processes (one
+ * radclient slows down as its request file grows), so that the load generator is not what is measured.
+ * Latency: a probe sends one request at a time during each load and records every round trip.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { App } from '../src/app.ts';
+import { encodeRequest, hidePassword } from '../src/radius/crypto.ts';
+import { Attr } from '../src/radius/packet.ts';
+import { base32Decode, hotp, randomSecret, timeStep } from '../src/twofa/otp.ts';
+import { startFreeradius } from '../test/helpers/freeradius.ts';
+
+const USERS = 5000;
+const PROBES = 200;
+const RADCLIENTS = 4;
+const IN_FLIGHT = 100;
+const OURS = 21822;
+const FR = 21823;
+const quiet = { info() {}, error() {} };
+
+type Mode = 'only' | 'password';
+interface Login {
+  readonly user: string;
+  readonly secret: string;
+}
+
+const entry = (user: string, password: string) => `User-Name = "${user}"\nUser-Password = "${password}"\nMessage-Authenticator = 0x00\n`;
+const codeOf = (secret: string) => hotp(base32Decode(secret)!, timeStep(Date.now()));
+const passwordOf = (mode: Mode, l: Login) => (mode === 'only' ? codeOf(l.secret) : `pw-${l.user}${codeOf(l.secret)}`);
+
+/** Runs RADCLIENTS radclients over `logins`; wall time and Accepts. */
+async function load(dir: string, port: number, secret: string, mode: Mode, logins: readonly Login[]): Promise<{ seconds: number; accepted: number; out: string }> {
+  const files = Array.from({ length: RADCLIENTS }, (_, k) => {
+    const file = join(dir, `load-${port}-${k}.txt`);
+    writeFileSync(file, logins.filter((_, i) => i % RADCLIENTS === k).map((l) => entry(l.user, passwordOf(mode, l))).join('\n'));
+    return file;
+  });
+  const t0 = performance.now();
+  const runs = await Promise.all(
+    files.map(async (file) => {
+      const child = spawn('radclient', ['-q', '-s', '-t', '5', '-r', '1', '-p', String(IN_FLIGHT / RADCLIENTS), '-f', file, `127.0.0.1:${port}`, 'auth', secret]);
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      await new Promise((r) => child.on('close', r));
+      return { accepted: Number(/Accepted\s*:\s*(\d+)/.exec(out)?.[1] ?? 0), out };
+    }),
+  );
+  return { seconds: (performance.now() - t0) / 1000, accepted: runs.reduce((a, r) => a + r.accepted, 0), out: runs.map((r) => r.out).join('\n') };
+}
+
+/** One request at a time during a load; round trips in ms, sorted. */
+async function probe(port: number, secret: string, mode: Mode, logins: readonly Login[], until: Promise<unknown>): Promise<number[]> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+  const s = Buffer.from(secret);
+  const times: number[] = [];
+  let stop = false;
+  void until.then(() => (stop = true));
+  for (const [id, l] of logins.entries()) {
+    if (stop) break;
+    const auth = randomBytes(16);
+    const pkt = encodeRequest(id & 0xff, auth, [
+      { type: Attr.UserName, value: Buffer.from(l.user) },
+      { type: Attr.UserPassword, value: hidePassword(Buffer.from(passwordOf(mode, l)), s, auth) },
+    ], s);
+    const t0 = performance.now();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 5000);
+      socket.once('message', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.send(pkt, port, '127.0.0.1');
+    });
+    times.push(performance.now() - t0);
+  }
+  socket.close();
+  return times.sort((a, b) => a - b);
+}
+
+const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
+
+/** Users of one round: `n` load users and PROBES probe users with their own secrets. */
+function round(tag: string, n: number): { load: Login[]; probe: Login[] } {
+  const make = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => ({ user: `${prefix}${i}`, secret: randomSecret() }));
+  return { load: make(`${tag}u`, n), probe: make(`${tag}p`, PROBES) };
+}
+
+export async function runTotpBench(): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'awplus-bench-totp-'));
+  const rounds = { only: [round('a', USERS), round('b', USERS)], password: [round('c', USERS), round('d', USERS)] };
+  const everyone = Object.values(rounds).flat().flatMap((r) => [...r.load, ...r.probe]);
+
+  // Ours: the NAS entry says the case (`2fa only`, or `2fa` with 2fa-in-password); local users for password + code.
+  const app = await App.start({ flash: join(dir, 'flash'), log: quiet });
+  const s = app.openSession({ source: 'test', user: 'bench', userPrivilege: 15, enabled: true, location: 'bench' });
+  for (const line of [
+    'conf t', 'service 2fa', `radius-server host 127.0.0.1 auth-port ${OURS} key self`, 'aaa authentication openvpn default group radius 2fa 2fa-in-password',
+    'radius-server local', `server auth-port ${OURS}`, 'nas 127.0.0.1 key benchsecret 2fa only', 'server enable', 'end', 'write memory',
+  ]) {
+    const r = await s.execute(line);
+    if (!r.ok) throw new Error(`${line}: ${r.output}`);
+  }
+  const { hashPassword } = await import('../src/util/crypt.ts');
+  const passwordUsers = [...rounds.password.flatMap((r) => [...r.load, ...r.probe])];
+  app.config.update((c) => {
+    for (const l of passwordUsers) c.radius.local.users.set(l.user, hashPassword(`pw-${l.user}`));
+  });
+  await s.execute('write memory');
+  for (const l of everyone) await app.twofa.createUser(l.user, { secret: l.secret });
+  // The first factor's cache warm, as after each user's first login of the day: crypt(3) is paid once
+  // per user and password (FreeRADIUS compares Cleartext-Password, which costs nothing).
+  for (const l of passwordUsers) app.radius.localUsers.verify(l.user, Buffer.from(`pw-${l.user}`));
+  await app.stop();
+
+  // FreeRADIUS answers both NAS addresses with one secret; the users file says which case a user is.
+  const users = everyone
+    .map((l) => (passwordUsers.includes(l) ? `${l.user}\tTOTP-Secret := "${l.secret}", Cleartext-Password := "pw-${l.user}"` : `${l.user}\tTOTP-Secret := "${l.secret}"`))
+    .join('\n');
+  const fr = await startFreeradius(FR, FR + 100, { users: users + '\n', threaded: true, config: 'radiusd-totp.conf' });
+
+  const rows: string[] = [];
+  try {
+    for (const mode of ['only', 'password'] as const) {
+      const setup = await App.start({ flash: join(dir, 'flash'), log: quiet });
+      const cfg = await setup.openSession({ source: 'test', user: 'bench', userPrivilege: 15, enabled: true, location: 'bench' });
+      for (const line of ['conf t', 'radius-server local', `nas 127.0.0.1 key benchsecret ${mode === 'only' ? '2fa only' : '2fa'}`, 'end', 'write memory']) await cfg.execute(line);
+      await setup.stop();
+      const ours: { rate: number; lat: number[] }[] = [];
+      const theirs: { rate: number; lat: number[] }[] = [];
+      for (const r of rounds[mode]) {
+        // Ours (restarted on the same flash: the users and warm first-factor cache state are what they were).
+        const a = await App.start({ flash: join(dir, 'flash'), log: quiet });
+        if (mode === 'password') for (const l of [...r.load, ...r.probe]) a.radius.localUsers.verify(l.user, Buffer.from(`pw-${l.user}`));
+        const running = load(dir, OURS, 'benchsecret', mode, r.load);
+        const [got, lat] = await Promise.all([running, probe(OURS, 'benchsecret', mode, r.probe, running)]);
+        await a.stop();
+        if (got.accepted !== r.load.length) throw new Error(`ours accepted ${got.accepted} of ${r.load.length} (${mode}): ${got.out.slice(0, 500)}`);
+        ours.push({ rate: r.load.length / got.seconds, lat });
+        const frRunning = load(dir, FR, 'upstreamsecret', mode, r.load);
+        const [frGot, frLat] = await Promise.all([frRunning, probe(FR, 'upstreamsecret', mode, r.probe, frRunning)]);
+        if (frGot.accepted !== r.load.length) throw new Error(`FreeRADIUS accepted ${frGot.accepted} of ${r.load.length} (${mode}): ${frGot.out.slice(0, 500)}`);
+        theirs.push({ rate: r.load.length / frGot.seconds, lat: frLat });
+      }
+      const fmt = (runs: { rate: number; lat: number[] }[]) =>
+        runs.map((x) => `${x.rate.toFixed(0)}/s (p50 ${pct(x.lat, 50).toFixed(2)} ms, p99 ${pct(x.lat, 99).toFixed(2)} ms)`).join('; ');
+      const ratios = ours.map((o, i) => (o.rate / theirs[i]!.rate).toFixed(2)).join(', ');
+      const what = mode === 'only' ? '`2fa only` (the code alone)' : 'password + code (`2fa-in-password`)';
+      rows.push(`| 2FA logins, ${what}: ${USERS} users once each, radclient ×${RADCLIENTS} (${IN_FLIGHT} in flight); ours single use with fsync, rlm_totp none — target ≥ 1.0× | ${fmt(ours)} | FreeRADIUS 3.2 + rlm_totp: ${fmt(theirs)} | ours/FreeRADIUS = ${ratios}× |`);
+    }
+  } finally {
+    await fr.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write((await runTotpBench()).join('\n') + '\n');
