@@ -57,6 +57,12 @@ export interface Slapd {
   stop(): Promise<void>;
   /** Starts it again on the same ports. */
   start(): Promise<void>;
+  /**
+   * Freezes it (SIGSTOP): the kernel still accepts connections on its ports, but nothing answers —
+   * a server that hangs, as opposed to one that is gone. `thaw` (SIGCONT) lets it go on.
+   */
+  freeze(): void;
+  thaw(): void;
   /** Stops it and removes its directory. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -123,6 +129,7 @@ export async function startSlapd(): Promise<Slapd> {
       const c = child;
       if (!c) return;
       const exited = new Promise<void>((r) => c.once('exit', () => r()));
+      c.kill('SIGCONT'); // a frozen slapd would keep SIGTERM pending
       c.kill('SIGTERM');
       const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
       await exited;
@@ -140,6 +147,8 @@ export async function startSlapd(): Promise<Slapd> {
       },
       start,
       stop,
+      freeze: () => void child?.kill('SIGSTOP'),
+      thaw: () => void child?.kill('SIGCONT'),
       async close() {
         await stop();
         rmSync(dir, { recursive: true, force: true });
