@@ -67,8 +67,8 @@ export interface Slapd {
   close(): Promise<void>;
 }
 
-/** Makes a directory, loads fixtures/slapd/seed.ldif and starts slapd. */
-export async function startSlapd(): Promise<Slapd> {
+/** Makes a directory, loads fixtures/slapd/seed.ldif (and `extraLdif`, more entries) and starts slapd. */
+export async function startSlapd(o: { extraLdif?: string } = {}): Promise<Slapd> {
   const slapd = program('slapd');
   const slapadd = program('slapadd');
   const setpriv = optionalProgram('setpriv');
@@ -85,7 +85,9 @@ export async function startSlapd(): Promise<Slapd> {
     writeFileSync(join(dir, 'server.key'), server.key, { mode: 0o600 });
     const conf = join(dir, 'slapd.conf');
     writeFileSync(conf, readFileSync(join(FIXTURES, 'slapd.conf'), 'utf8').replaceAll('@DIR@', dir));
-    const load = spawnSync(slapadd, ['-f', conf, '-l', join(FIXTURES, 'seed.ldif')], { encoding: 'utf8', timeout: 20000 });
+    const ldif = join(dir, 'load.ldif');
+    writeFileSync(ldif, readFileSync(join(FIXTURES, 'seed.ldif'), 'utf8') + (o.extraLdif ? `\n${o.extraLdif}` : ''));
+    const load = spawnSync(slapadd, ['-f', conf, '-l', ldif], { encoding: 'utf8', timeout: 60000 });
     if (load.status !== 0) throw new Error(`slapadd failed (${load.status ?? load.signal}): ${load.stderr}`);
 
     const ldapPort = await freePort();
