@@ -17,8 +17,10 @@ import { emailTemplate, twofaSettings } from './features/2fa/settings.ts';
 import type { Appliance } from './features/appliance.ts';
 import { productGrammar } from './features/grammar.ts';
 import { handlers, renderRunning, sections } from './features/index.ts';
+import { openvpnLdapServers } from './features/ldap/settings.ts';
 import { smtpSettings } from './features/mail/settings.ts';
 import { radiusSettings } from './features/radius-local/settings.ts';
+import { Ldap } from './ldap/index.ts';
 import { Radius } from './radius/radius.ts';
 import { SessionRegistry, type OpenSessionOptions } from './session/registry.ts';
 import { runConfigScript, type BootReport } from './session/script.ts';
@@ -47,6 +49,7 @@ export interface AppOptions {
 export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }> implements SshHost {
   readonly sessions: SessionRegistry<Appliance>;
   readonly radius: Radius;
+  readonly ldap: Ldap;
   readonly ssh: SshServer;
   readonly secrets: SecretBox;
   private readonly cliLogin: CliLogin;
@@ -67,7 +70,14 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     this.secrets = SecretBox.forFlash(flash.dir);
     const challenges = new ChallengeStore();
     const now = () => clock.now();
-    this.radius = new Radius({ settings: this.config.derived(radiusSettings), login: (r) => login(r, { twofa, challenges, now }), log, now });
+    this.ldap = new Ldap({ clock, log });
+    this.radius = new Radius({
+      settings: this.config.derived(radiusSettings),
+      login: (r) => login(r, { twofa, challenges, now }),
+      directory: this.ldap.firstFactor(this.config.derived(openvpnLdapServers)),
+      log,
+      now,
+    });
     this.cliLogin = new CliLogin(() => this.config.current.users, log, () => performance.now());
     this.ssh = new SshServer(this);
     this.view = this.applianceView();
@@ -115,7 +125,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     const app = this;
     return {
       config: this.config, clock: this.clock, flash: this.flash, bootEnv: this.bootEnv, secrets: this.secrets, log: this.log,
-      twofa: this.twofa, ssh: this.ssh, radius: this.radius, version: VERSION, sectionNames: sections.map((s) => s.name),
+      twofa: this.twofa, ssh: this.ssh, radius: this.radius, ldap: this.ldap, version: VERSION, sectionNames: sections.map((s) => s.name),
       bootedAt: () => app.bootedAt,
       renderRunning: (section) => renderRunning(app.config.current, (t) => app.secrets.seal(t), section),
       sessions: () => app.sessions.list(),

@@ -45,10 +45,11 @@ export function login(r: LoginRequest, deps: LoginDeps): Promise<LoginDecision> 
 const reject = (reason: string): LoginDecision => ({ kind: 'reject', reason });
 const accept = (reason: string): LoginDecision => ({ kind: 'accept', reason });
 
-async function firstFactor(source: FirstFactorSource, user: string, password: Buffer): Promise<LoginDecision | undefined> {
-  const { answer } = await source.check(user, password);
-  if (answer === 'accept') return undefined;
-  return reject(answer === 'timeout' ? 'first-factor-timeout' : 'first-factor-reject');
+/** The first factor's refusal as a decision, or its accept (with the address it may carry). */
+async function firstFactor(source: FirstFactorSource, user: string, password: Buffer): Promise<{ refused: LoginDecision } | { refused?: undefined; email?: string }> {
+  const { answer, email } = await source.check(user, password);
+  if (answer === 'accept') return { email };
+  return { refused: reject(answer === 'timeout' ? 'first-factor-timeout' : 'first-factor-reject') };
 }
 
 async function firstFactorOnly(r: LoginRequest): Promise<LoginDecision> {
@@ -85,15 +86,17 @@ async function challengeAnswer(r: LoginRequest, d: LoginDeps): Promise<LoginDeci
 }
 
 async function passwordAndCode(r: LoginRequest, d: LoginDeps): Promise<LoginDecision> {
-  const policy = await d.twofa.policy(r.user);
+  const policy = await d.twofa.policy(r.user, { firstFactorMayGiveEmail: r.firstFactor.mayGiveEmail?.() === true });
   const split =
     parseScrv1(r.password) ??
     (r.codeInPassword && policy === 'code' ? await splitCodeFromPassword(r.password, (c) => d.twofa.hasScratchCode(r.user, c)) : { password: r.password, code: undefined });
   if (policy === 'email') return mailChallenge(r, d, split.password);
+  if (policy === 'email-or-reject') return mailChallenge(r, d, split.password, 'reject');
+  if (policy === 'email-or-first-factor') return mailChallenge(r, d, split.password, 'first-factor');
   if (policy !== 'code') {
     const decided = withoutCode(policy)!;
     if (decided.kind === 'reject') return decided;
-    return (await firstFactor(r.firstFactor, r.user, split.password)) ?? decided;
+    return (await firstFactor(r.firstFactor, r.user, split.password)).refused ?? decided;
   }
   if (split.code === undefined) {
     const token = d.challenges.open(r.user, r.client, split.password, d.now());
@@ -125,14 +128,19 @@ async function codeThenFirstFactor(r: LoginRequest, d: LoginDeps, password: Buff
 
 /**
  * E-mail OTP (SPEC §7): the first factor first (unless a directory in front of us did it: `password`
- * undefined, `2fa only`), then a code by mail, answered through a challenge.
+ * undefined, `2fa only`), then a code by mail, answered through a challenge. The first factor may give
+ * the address (LDAP `email-attribute`); `otherwise` is the policy when neither it nor the store has one.
  */
-async function mailChallenge(r: LoginRequest, d: LoginDeps, password: Buffer | undefined): Promise<LoginDecision> {
+async function mailChallenge(r: LoginRequest, d: LoginDeps, password: Buffer | undefined, otherwise?: 'reject' | 'first-factor'): Promise<LoginDecision> {
+  let email: string | undefined;
   if (password !== undefined) {
-    const refused = await firstFactor(r.firstFactor, r.user, password);
-    if (refused) return refused;
+    const ff = await firstFactor(r.firstFactor, r.user, password);
+    if (ff.refused) return ff.refused;
+    email = ff.email;
   }
-  const mailed = await d.twofa.mailCode(r.user);
+  // No address from the directory for a user with none registered: SPEC §5 as for any user without one.
+  if (otherwise !== undefined && email === undefined) return withoutCode(otherwise)!;
+  const mailed = await d.twofa.mailCode(r.user, email);
   if (!mailed.ok) return mailed.reason === 'mail-rate-limited' ? { kind: 'reject', reason: mailed.reason, message: MAIL_RATE_LIMITED } : reject(mailed.reason);
   const token = d.challenges.open(r.user, r.client, undefined, d.now(), { emailCode: mailed.code, ttlMs: mailed.expires - d.now() });
   return { kind: 'challenge', reason: 'email-sent', token, prompt: EMAIL_PROMPT };

@@ -17,6 +17,11 @@ export interface FirstFactorResult {
 export interface FirstFactorSource {
   /** Never rejects: a source that cannot be reached answers 'timeout'. */
   check(user: string, password: Buffer): Promise<FirstFactorResult>;
+  /**
+   * Whether an accept may carry the user's e-mail address (an LDAP directory's `email-attribute`).
+   * E-mail OTP then asks this source first for a user with no registered address. Absent: never.
+   */
+  mayGiveEmail?(): boolean;
 }
 
 /** How a front door wants a login judged. */

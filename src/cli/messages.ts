@@ -97,7 +97,18 @@ export const msg = {
   radiusNoSuchHost: (address: string, port: number) => `% RADIUS server ${address} auth-port ${port} is not configured`,
   radiusNoSuchGroup: (name: string) => `% RADIUS server group ${name} does not exist`,
   radiusNoSuchNas: (address: string) => `% NAS ${address} is not configured`,
-  ldapUnsupported: '% LDAP servers are not supported yet',
+  noSuchServerGroup: (name: string) => `% No RADIUS or LDAP server group is named ${name}`,
+
+  // LDAP [OURS]
+  ldapNoSuchServer: (name: string) => `% LDAP server ${name} does not exist`,
+  ldapNoSuchGroup: (name: string) => `% LDAP server group ${name} does not exist`,
+  ldapNotInGroup: (name: string) => `% LDAP server ${name} is not in this group`,
+  ldapGroupNameTaken: (name: string) => `% ${name} is already a RADIUS server group; server group names are shared`,
+  radiusGroupNameTaken: (name: string) => `% ${name} is already an LDAP server group; server group names are shared`,
+  ldapGroupInUse: (name: string) => `% LDAP server group ${name} is used by aaa authentication openvpn; change that first`,
+  ldapBadDn: (dn: string) => `% Invalid distinguished name: ${dn}`,
+  ldapCaMissing: (name: string) => `% Certificate file flash:/${name} does not exist`,
+  ldapCaInvalid: (name: string, why: string) => `% flash:/${name} is not a PEM certificate: ${why}`,
 
   // Output modifiers [OURS]
   badRegex: (re: string) => `% Invalid regular expression: ${re}`,

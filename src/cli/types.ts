@@ -4,6 +4,7 @@
  * own (e.g. `flash-file`) with `extend`.
  */
 
+import { isMailbox } from '../util/email-address.ts';
 import { canonicalIp } from '../util/ip.ts';
 
 /** Result of validating one word. */
@@ -18,8 +19,6 @@ const no: Validated = { ok: false };
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 // RFC 1123 §2.1 host name label; AW+ hostnames also allow '_' and '.' [INFERRED from the Ansible prompt regex S12]
 const HOSTNAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
-// A pragmatic addr-spec (RFC 5321 §4.1.2 mailbox without quoted local parts).
-const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
 
 /** Parses the `LO-HI` argument of a range type. */
@@ -52,7 +51,7 @@ export const builtinValidators: Record<string, Validator> = {
     const c = canonicalIp(w);
     return c !== undefined ? ok(c) : HOSTNAME.test(w) ? ok(w) : no;
   },
-  email: (w) => (w.length <= 254 && EMAIL.test(w) ? ok(w) : no),
+  email: (w) => (isMailbox(w) ? ok(w) : no),
   time: (w) => {
     const m = /^(\d{1,2}):(\d{2}):(\d{2})$/.exec(w);
     if (!m) return no;

@@ -112,9 +112,40 @@ export interface RadiusConfig {
 /** IOS/AW+-style defaults [INFERRED]: timeout 5 s, 3 retransmits, no deadtime, port 1812 (awplus-spec.md §6.1 [FOUND S7]). */
 export const RADIUS_DEFAULTS = { timeout: 5, retransmit: 3, deadtime: 0, authPort: 1812 } as const;
 
-/** `aaa authentication openvpn default group {radius|ldap|NAME} [2fa] [2fa-in-password]`. */
+/**
+ * `aaa authentication openvpn default group {radius|ldap|NAME} [2fa] [2fa-in-password]`. `group` is
+ * `radius`, `ldap`, or the name of an `aaa group server radius` or `aaa group server ldap` group.
+ */
 export interface AaaConfig {
   openvpn: { group: string; twofa: boolean; inPassword: boolean } | undefined;
+}
+
+/**
+ * `ldap-server NAME` (SPEC §14). A field is absent until configured and again after its `no` form;
+ * the LDAP engine fills in the defaults (src/ldap/settings.ts LDAP_DEFAULTS).
+ */
+export interface LdapServerConfig {
+  host?: string;
+  port?: number;
+  secure?: 'starttls' | 'ldaps';
+  /** `ca-certificate flash:/FILE`: the file, and its PEM as read and checked when the command ran. */
+  caCertificate?: { file: string; pem: string };
+  baseDn?: string;
+  /** `bind-dn DN password PASSWORD`; the password in clear (shown sealed, like every config secret). */
+  bindDn?: { dn: string; password: string };
+  loginAttribute?: string;
+  emailAttribute?: string;
+  requireGroup?: string;
+  /** Seconds. */
+  timeout?: number;
+}
+
+/** LDAP directories for the first factor (SPEC §14). */
+export interface LdapConfig {
+  /** Insertion-ordered: `group ldap` asks them in this order. */
+  servers: Map<string, LdapServerConfig>;
+  /** `aaa group server ldap NAME` → its `server NAME` entries, in order. */
+  groups: Map<string, string[]>;
 }
 
 /** Mail sending (AW+ manual 電子メールを使用する場合: mail from, mail smtpserver …). */
@@ -142,6 +173,7 @@ export interface RunningConfig {
   lines: LinesConfig;
   radius: RadiusConfig;
   aaa: AaaConfig;
+  ldap: LdapConfig;
   mail: MailConfig;
   /** `service password-encryption`: secrets that must stay usable are shown sealed (`8 …`). */
   passwordEncryption: boolean;
@@ -171,6 +203,7 @@ export function factoryConfig(hashPassword: (plain: string) => string): RunningC
       local: { configured: false, enabled: false, authPort: RADIUS_DEFAULTS.authPort, nas: [], users: new Map() },
     },
     aaa: { openvpn: undefined },
+    ldap: { servers: new Map(), groups: new Map() },
     mail: { from: undefined, host: undefined, port: MAIL_DEFAULT_PORT, tls: 'off', auth: undefined },
     passwordEncryption: true,
   };

@@ -7,6 +7,7 @@ import type { Grammar } from '../cli/grammar/graph.ts';
 import { loadGrammar } from '../cli/grammar/load.ts';
 import type { Validator } from '../cli/types.ts';
 import { checkBindings } from '../session/session.ts';
+import { isAttributeType } from '../ldap/syntax.ts';
 import { isCryptHash } from '../util/crypt.ts';
 import { flashName } from '../util/flash.ts';
 import { handlers } from './index.ts';
@@ -22,6 +23,7 @@ const validators: Record<string, Validator> = {
   // and `bob@example.com` included; no spaces, quotes or control characters.
   'login-name': (w) => (/^[^\s"\p{C}]+$/u.test(w) && Buffer.byteLength(w) <= 253 ? { ok: true, value: w } : { ok: false }),
   password: (w) => (w.length >= 1 && w.length <= 32 ? { ok: true, value: w } : { ok: false }),
+  'ldap-attribute': (w) => (isAttributeType(w) ? { ok: true, value: w } : { ok: false }),
   'crypt-hash': (w) => (isCryptHash(w) ? { ok: true, value: w } : { ok: false }),
   // Copy sources of `2fa import user-data` (SPEC §9).
   'source-url': (w) => (flashName(w) !== undefined && /^flash:/i.test(w)) || /^(tftp|https?):\/\/[^/\s]+\/\S/i.test(w) ? { ok: true, value: w } : { ok: false },

@@ -11,6 +11,8 @@ import { render as renderAaa } from './aaa/render.ts';
 import type { Handlers } from './appliance.ts';
 import { handlers as base } from './base/handlers.ts';
 import { handlers as files } from './files/handlers.ts';
+import { handlers as ldap } from './ldap/handlers.ts';
+import { render as renderLdap } from './ldap/render.ts';
 import { handlers as line } from './line/handlers.ts';
 import { render as renderLine } from './line/render.ts';
 import { handlers as mail } from './mail/handlers.ts';
@@ -26,7 +28,7 @@ import { render as renderSystem, renderPasswordEncryption } from './system/rende
 import { handlers as users } from './users/handlers.ts';
 import { render as renderUsers } from './users/render.ts';
 
-export const handlers: Handlers = { ...base, ...system, ...users, ...files, ...twofa, ...ssh, ...line, ...radiusHosts, ...radiusLocal, ...aaa, ...mail };
+export const handlers: Handlers = { ...base, ...system, ...users, ...files, ...twofa, ...ssh, ...line, ...radiusHosts, ...radiusLocal, ...ldap, ...aaa, ...mail };
 
 /** Running-config sections in the order AW+ prints them. */
 export const sections: readonly Section<RunningConfig>[] = [
@@ -37,6 +39,8 @@ export const sections: readonly Section<RunningConfig>[] = [
   { name: 'line', render: renderLine },
   { name: '2fa', render: renderTwofa },
   { name: 'radius', render: (cfg, ctx) => [...renderRadiusHosts(cfg, ctx), ...renderRadiusLocal(cfg, ctx)] },
+  // Before aaa: `aaa authentication … group NAME` needs the group to exist when the config boots.
+  { name: 'ldap', render: renderLdap },
   { name: 'aaa', render: renderAaa },
   { name: 'mail', render: renderMail },
 ];

@@ -4,15 +4,31 @@
  */
 import { Client, type Entry, type Filter } from 'ldapts';
 import { isIP } from 'node:net';
-import { rootCertificates, type ConnectionOptions } from 'node:tls';
+import { createSecureContext, rootCertificates, type ConnectionOptions, type SecureContext } from 'node:tls';
 import { serverUrl, type ResolvedLdapServer } from './settings.ts';
+
+/**
+ * The trust store of one `ca-certificate`: Node's `ca` replaces the default store, so the added CA goes
+ * with the bundled roots. Building it parses every root (about 20 ms of CPU), too much for every login
+ * (LDAPS went from hundreds of logins/s to tens), so it is built once per CA text and kept; a few
+ * servers have a few CAs, and the cache starts over if edits ever pile up more.
+ */
+const trustStores = new Map<string, SecureContext>();
+function trustStore(ca: string): SecureContext {
+  let context = trustStores.get(ca);
+  if (!context) {
+    if (trustStores.size >= 16) trustStores.clear();
+    context = createSecureContext({ ca: [...rootCertificates, ca] });
+    trustStores.set(ca, context);
+  }
+  return context;
+}
 
 /** TLS options for LDAPS and StartTLS. */
 export function tlsOptions(s: ResolvedLdapServer): ConnectionOptions {
   return {
-    // Node's `ca` replaces the default store, so an added CA goes with the bundled roots; without one,
-    // Node's defaults apply (which also honour NODE_EXTRA_CA_CERTS).
-    ...(s.caCertificate ? { ca: [...rootCertificates, s.caCertificate] } : {}),
+    // Without a ca-certificate, Node's default store (which also honours NODE_EXTRA_CA_CERTS).
+    ...(s.caCertificate ? { secureContext: trustStore(s.caCertificate) } : {}),
     rejectUnauthorized: true,
     // The name checked against the certificate (RFC 4513 §3.1.3) is servername, else host. Node
     // refuses an IP address as SNI servername (DEP0123): for an address only `host` is given, and the

@@ -28,6 +28,11 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export class LdapFirstFactor implements FirstFactorSource {
   constructor(private readonly o: LdapFirstFactorOptions) {}
 
+  /** An accept carries the `email-attribute` value when the entry has one (e-mail OTP, SPEC §14). */
+  mayGiveEmail(): boolean {
+    return true;
+  }
+
   async check(user: string, password: Buffer): Promise<FirstFactorResult> {
     // RFC 4513 §5.1.2: a simple bind with a DN and an empty password is an unauthenticated bind, which
     // some servers answer with success. Refused here, before any server is asked.

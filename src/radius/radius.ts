@@ -1,6 +1,7 @@
 /**
  * The RADIUS subsystem as the appliance starts it: the local server, its UDP listener, the client
- * for upstream first-factor hosts, and the two first-factor sources a NAS entry can use.
+ * for upstream first-factor hosts, and the two first-factor sources a NAS entry can use (the second
+ * follows `aaa authentication openvpn`: RADIUS hosts, local users, or the directory given here).
  */
 import type { Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
@@ -9,7 +10,7 @@ import type { FirstFactorSource, LoginDecision, LoginRequest } from '../auth/typ
 import { isV6 } from '../util/ip.ts';
 import { Listener, type ListenerStatus } from '../util/listener.ts';
 import type { Log } from '../util/log.ts';
-import { RadiusHostsFirstFactor } from './first-factor.ts';
+import { OpenvpnFirstFactor, RadiusHostsFirstFactor } from './first-factor.ts';
 import { RadiusServer } from './server.ts';
 import type { RadiusSettings } from './types.ts';
 import { udpBinder } from './udp.ts';
@@ -18,6 +19,8 @@ import { UpstreamClient } from './upstream-client.ts';
 export interface RadiusOptions {
   readonly settings: () => RadiusSettings;
   readonly login: (r: LoginRequest) => Promise<LoginDecision>;
+  /** The first factor when `aaa authentication openvpn` names LDAP (the appliance's directory source). */
+  readonly directory?: FirstFactorSource;
   readonly log: Log;
   readonly now: () => number;
 }
@@ -27,13 +30,13 @@ export class Radius {
   readonly upstream = new UpstreamClient(() => performance.now());
   /** The local server's user table (`user NAME password`). */
   readonly localUsers: LocalUsers;
-  /** `aaa authentication openvpn default group radius|NAME`, or the local users without it. */
+  /** `aaa authentication openvpn default group radius|ldap|NAME`, or the local users without it. */
   readonly openvpnFirstFactor: FirstFactorSource;
   readonly listener: Listener<Socket>;
 
   constructor(private readonly options: RadiusOptions) {
     this.localUsers = new LocalUsers(() => options.settings().local.users);
-    this.openvpnFirstFactor = new RadiusHostsFirstFactor(options.settings, this.upstream, this.localUsers);
+    this.openvpnFirstFactor = new OpenvpnFirstFactor(options.settings, new RadiusHostsFirstFactor(options.settings, this.upstream, this.localUsers), options.directory);
     this.server = new RadiusServer(
       { settings: options.settings, login: options.login, now: options.now, localUsers: this.localUsers, openvpnFirstFactor: this.openvpnFirstFactor },
       options.log,

@@ -22,7 +22,9 @@ export interface UpstreamHost {
 /** Where the first factor of a 2FA login is checked. */
 export type FirstFactorSource =
   | { readonly kind: 'local' }
-  | { readonly kind: 'radius'; readonly hosts: readonly (UpstreamHost | 'local')[] };
+  | { readonly kind: 'radius'; readonly hosts: readonly (UpstreamHost | 'local')[] }
+  /** `group ldap` or an `aaa group server ldap` name: the directory source the appliance gives Radius. */
+  | { readonly kind: 'ldap' };
 
 export interface RadiusSettings {
   readonly local: {

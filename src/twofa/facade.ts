@@ -5,6 +5,7 @@
  * the same code cannot both pass.
  */
 import type { Clock } from '../util/clock.ts';
+import { isMailbox } from '../util/email-address.ts';
 import { fetchSource } from '../util/fetch-source.ts';
 import type { Flash } from '../util/flash.ts';
 import type { Log } from '../util/log.ts';
@@ -50,8 +51,17 @@ export interface CodeCheck {
   abandon(): Promise<void>;
 }
 
-/** SPEC §5 policy for a login: what the second factor must be. */
-export type Policy = 'code' | 'skip' | 'email' | 'reject' | 'first-factor';
+/**
+ * SPEC §5 policy for a login: what the second factor must be. `email-or-reject` and
+ * `email-or-first-factor`: e-mail OTP is on and no address is registered, but the first factor may
+ * give one (an LDAP `email-attribute`): a code goes there once the first factor passed; without an
+ * address the user is rejected, or logs in with the first factor alone (what `reject` and
+ * `first-factor` would have said).
+ */
+export type Policy = 'code' | 'skip' | 'email' | 'reject' | 'first-factor' | 'email-or-reject' | 'email-or-first-factor';
+
+/** What mailing a code gave: the code to bind to a challenge, or why none went out. */
+export type MailResult = IssueResult | { readonly ok: false; readonly reason: 'mail-bad-address' };
 
 /** Counters shown by `show 2fa`. */
 export interface TwoFaCounters {
@@ -180,21 +190,37 @@ export class TwoFactor {
     });
   }
 
-  /** SPEC §5: which second factor a login of `name` needs. */
-  async policy(name: string): Promise<Policy> {
+  /**
+   * SPEC §5: which second factor a login of `name` needs. `firstFactorMayGiveEmail`: the login's first
+   * factor can tell the user's address (AW+ manual 電子メールアドレスの取得方法を設定します).
+   */
+  async policy(name: string, o: { readonly firstFactorMayGiveEmail?: boolean } = {}): Promise<Policy> {
     const u = await this.store.get(name);
     if (u?.kind === 'skip') return 'skip';
     if (u?.kind === 'totp' || u?.kind === 'hotp') return 'code';
     const s = this.settings();
     // No TOTP/HOTP record: a mailed code when e-mail OTP is on and an address is known.
     if (s.emailOtp && u?.email) return 'email';
-    return s.rejectUnconfigured ? 'reject' : 'first-factor';
+    const without = s.rejectUnconfigured ? 'reject' : 'first-factor';
+    // AW+ manual: with e-mail OTP on, users without TOTP/HOTP are e-mail OTP users; the address may
+    // still come from the directory, which is known only after the first factor.
+    if (s.emailOtp && o.firstFactorMayGiveEmail) return without === 'reject' ? 'email-or-reject' : 'email-or-first-factor';
+    return without;
   }
 
-  /** Mails a code to the user's address (policy 'email'); the caller binds it to its challenge. */
-  async mailCode(name: string): Promise<IssueResult> {
-    const address = (await this.store.get(name))?.email;
+  /**
+   * Mails a code (policies 'email', 'email-or-…'); the caller binds it to its challenge. The address
+   * registered with `2fa user NAME email` wins; `fromFirstFactor` (the directory's) is used without one.
+   */
+  async mailCode(name: string, fromFirstFactor?: string): Promise<MailResult> {
+    const registered = (await this.store.get(name))?.email;
+    const address = registered ?? fromFirstFactor;
     if (!this.email || !address) return { ok: false, reason: 'mail-failed' };
+    // Typed addresses were checked by the CLI; a directory's is checked here (one recipient, no list).
+    if (registered === undefined && !isMailbox(address)) {
+      this.log.error('email-otp-bad-address', { user: name, from: 'directory' });
+      return { ok: false, reason: 'mail-bad-address' };
+    }
     return this.email.issue(name, address, this.settings().label);
   }
 

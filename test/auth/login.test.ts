@@ -10,6 +10,7 @@ import { LocalUsers } from '../../src/auth/local-users.ts';
 import { login } from '../../src/auth/login.ts';
 import type { FirstFactorResult, FirstFactorSource, LoginRequest } from '../../src/auth/types.ts';
 import { TWOFA_DEFAULTS } from '../../src/config/model.ts';
+import { EmailOtp, type Mailer } from '../../src/twofa/email-otp.ts';
 import { TwoFactor } from '../../src/twofa/facade.ts';
 import { base32Decode, hotp, timeStep } from '../../src/twofa/otp.ts';
 import { LevelUserStore } from '../../src/twofa/store/level.ts';
@@ -36,12 +37,32 @@ class Counted implements FirstFactorSource {
   }
 }
 
+/** A directory: accepts `password` for anyone, with the address `emails` has for the user. */
+class Directory implements FirstFactorSource {
+  asked = 0;
+  constructor(
+    private readonly emails: Record<string, string>,
+    private readonly password = 'dirpw',
+  ) {}
+  mayGiveEmail(): boolean {
+    return true;
+  }
+  async check(user: string, password: Buffer): Promise<FirstFactorResult> {
+    this.asked++;
+    if (password.toString() !== this.password) return { answer: 'reject' };
+    return this.emails[user] ? { answer: 'accept', email: this.emails[user] } : { answer: 'accept' };
+  }
+}
+
 async function setup(settings: Partial<TwoFaSettings> = {}) {
   const flash = tempFlash();
   const clock = new ManualClock(T);
   const s: TwoFaSettings = { ...TWOFA_DEFAULTS, enabled: true, emailOtp: false, label: 'awplus', ...settings };
   const log = memoryLog();
-  const twofa = new TwoFactor(await LevelUserStore.open(flash.dir), clock, log, () => s, new Flash(flash.dir));
+  const mails: { to: string; text: string }[] = [];
+  const mailer: Mailer = { send: async (to, _subject, text) => void mails.push({ to, text }) };
+  const email = new EmailOtp(() => mailer, () => ({ subject: 'code', body: '%%CODE%%' }), clock, log);
+  const twofa = new TwoFactor(await LevelUserStore.open(flash.dir), clock, log, () => s, new Flash(flash.dir), email);
   await twofa.createUser('alice', { secret: SECRET });
   await twofa.createUser('skipper', { skip: true });
   const local = new Counted(new LocalUsers(() => new Map([['alice', hashPassword('alicepw')], ['skipper', hashPassword('skippw')], ['nobody2fa', hashPassword('pw')]])));
@@ -60,6 +81,7 @@ async function setup(settings: Partial<TwoFaSettings> = {}) {
     local,
     clock,
     log,
+    mails,
     decide: (r: Omit<Partial<LoginRequest>, 'password'> & { password: string | Buffer }) => login(request(r), deps),
     async close() {
       await twofa.close();
@@ -175,5 +197,70 @@ test('policies: skip-2fa and unconfigured users need the first factor; reject-un
     assert.equal(strict.local.asked, 0);
   } finally {
     await strict.close();
+  }
+});
+
+test('e-mail OTP with the address from the directory: first factor first, then the mail, then the code', async () => {
+  const e = await setup({ emailOtp: true });
+  try {
+    const dir = new Directory({ dora: 'dora@example.test', eve: 'eve@example.test' });
+    // A wrong password sends nothing.
+    assert.deepEqual(await e.decide({ user: 'dora', password: 'wrong', firstFactor: dir }), { kind: 'reject', reason: 'first-factor-reject' });
+    assert.equal(e.mails.length, 0);
+    const c = await e.decide({ user: 'dora', password: 'dirpw', firstFactor: dir });
+    if (c.kind !== 'challenge') return assert.fail(`challenge expected, got ${JSON.stringify(c)}`);
+    assert.equal(c.reason, 'email-sent');
+    assert.deepEqual(e.mails.map((m) => m.to), ['dora@example.test']);
+    assert.equal(dir.asked, 2, 'the first factor was asked before the mail');
+    assert.deepEqual(await e.decide({ user: 'dora', password: e.mails[0]!.text, challenge: c.token, firstFactor: dir }), { kind: 'accept', reason: 'ok-email' });
+    assert.equal(dir.asked, 2, 'the mailed code is not followed by another first factor');
+    // An address registered with `2fa user NAME email` wins over the directory's.
+    await e.twofa.setEmail('eve', 'eve.private@example.test');
+    assert.equal((await e.decide({ user: 'eve', password: 'dirpw', firstFactor: dir })).kind, 'challenge');
+    assert.equal(e.mails.at(-1)!.to, 'eve.private@example.test');
+  } finally {
+    await e.close();
+  }
+});
+
+test('e-mail OTP, no address anywhere: the rules for a user without one, after the first factor', async () => {
+  const lax = await setup({ emailOtp: true });
+  try {
+    const dir = new Directory({});
+    assert.deepEqual(await lax.decide({ user: 'fred', password: 'dirpw', firstFactor: dir }), { kind: 'accept', reason: 'unconfigured-user' });
+    assert.deepEqual(await lax.decide({ user: 'fred', password: 'bad', firstFactor: dir }), { kind: 'reject', reason: 'first-factor-reject' });
+    assert.equal(lax.mails.length, 0);
+    // A TOTP user is a TOTP user: the directory's address plays no part, the code comes first.
+    const withMail = new Directory({ alice: 'alice@example.test' }, 'alicepw');
+    assert.deepEqual(await lax.decide({ password: `SCRV1:${b64('alicepw')}:${b64('000000')}`, firstFactor: withMail }), { kind: 'reject', reason: 'bad-code' });
+    assert.equal(withMail.asked, 0, 'a bad code never reaches the directory');
+    assert.deepEqual(await lax.decide({ password: `SCRV1:${b64('alicepw')}:${b64(code())}`, firstFactor: withMail }), { kind: 'accept', reason: 'ok-totp' });
+    assert.equal(lax.mails.length, 0);
+  } finally {
+    await lax.close();
+  }
+  const strict = await setup({ emailOtp: true, rejectUnconfigured: true });
+  try {
+    const dir = new Directory({});
+    assert.deepEqual(await strict.decide({ user: 'fred', password: 'dirpw', firstFactor: dir }), { kind: 'reject', reason: 'unconfigured-user' });
+    assert.equal(dir.asked, 1, 'only the first factor can tell whether there is an address');
+    // A source that can give no address: refused before it is asked, as before.
+    assert.deepEqual(await strict.decide({ user: 'nobody2fa', password: 'pw' }), { kind: 'reject', reason: 'unconfigured-user' });
+    assert.equal(strict.local.asked, 0);
+  } finally {
+    await strict.close();
+  }
+});
+
+test('e-mail OTP: an address from the directory that is not one mailbox is refused, nothing is sent', async () => {
+  const e = await setup({ emailOtp: true });
+  try {
+    const dir = new Directory({ mallory: 'mallory@example.test, boss@example.test', nat: 'not an address' });
+    assert.deepEqual(await e.decide({ user: 'mallory', password: 'dirpw', firstFactor: dir }), { kind: 'reject', reason: 'mail-bad-address' });
+    assert.deepEqual(await e.decide({ user: 'nat', password: 'dirpw', firstFactor: dir }), { kind: 'reject', reason: 'mail-bad-address' });
+    assert.equal(e.mails.length, 0);
+    assert.ok(e.log.events.some((x) => x.event === 'email-otp-bad-address' && x.fields?.['user'] === 'mallory'), 'logged');
+  } finally {
+    await e.close();
   }
 });

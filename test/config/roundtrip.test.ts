@@ -4,7 +4,7 @@
  * flash, so secrets sealed with its key (`8 …`) open again.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { newApp, tempFlash } from '../helpers/app.ts';
@@ -13,7 +13,10 @@ const DIR = new URL('../../fixtures/configs/', import.meta.url).pathname;
 
 for (const file of readdirSync(DIR).filter((f) => f.endsWith('.cfg')).sort()) {
   test(`round trip ${file}`, async () => {
-    const flash = tempFlash({ 'default.cfg': readFileSync(DIR + file, 'utf8') });
+    // Files the config reads from flash (a CA certificate) sit in a folder named after it.
+    const companions = join(DIR, file.replace(/\.cfg$/, ''));
+    const files = existsSync(companions) ? Object.fromEntries(readdirSync(companions).map((n) => [n, readFileSync(join(companions, n), 'utf8')])) : {};
+    const flash = tempFlash({ ...files, 'default.cfg': readFileSync(DIR + file, 'utf8') });
     try {
       const first = await newApp({ dir: flash.dir });
       const rendered = first.app.renderRunning();

@@ -57,12 +57,18 @@ export interface Slapd {
   stop(): Promise<void>;
   /** Starts it again on the same ports. */
   start(): Promise<void>;
+  /**
+   * Freezes it (SIGSTOP): the kernel still accepts connections on its ports, but nothing answers —
+   * a server that hangs, as opposed to one that is gone. `thaw` (SIGCONT) lets it go on.
+   */
+  freeze(): void;
+  thaw(): void;
   /** Stops it and removes its directory. Safe to call twice. */
   close(): Promise<void>;
 }
 
-/** Makes a directory, loads fixtures/slapd/seed.ldif and starts slapd. */
-export async function startSlapd(): Promise<Slapd> {
+/** Makes a directory, loads fixtures/slapd/seed.ldif (and `extraLdif`, more entries) and starts slapd. */
+export async function startSlapd(o: { extraLdif?: string } = {}): Promise<Slapd> {
   const slapd = program('slapd');
   const slapadd = program('slapadd');
   const setpriv = optionalProgram('setpriv');
@@ -79,7 +85,9 @@ export async function startSlapd(): Promise<Slapd> {
     writeFileSync(join(dir, 'server.key'), server.key, { mode: 0o600 });
     const conf = join(dir, 'slapd.conf');
     writeFileSync(conf, readFileSync(join(FIXTURES, 'slapd.conf'), 'utf8').replaceAll('@DIR@', dir));
-    const load = spawnSync(slapadd, ['-f', conf, '-l', join(FIXTURES, 'seed.ldif')], { encoding: 'utf8', timeout: 20000 });
+    const ldif = join(dir, 'load.ldif');
+    writeFileSync(ldif, readFileSync(join(FIXTURES, 'seed.ldif'), 'utf8') + (o.extraLdif ? `\n${o.extraLdif}` : ''));
+    const load = spawnSync(slapadd, ['-f', conf, '-l', ldif], { encoding: 'utf8', timeout: 60000 });
     if (load.status !== 0) throw new Error(`slapadd failed (${load.status ?? load.signal}): ${load.stderr}`);
 
     const ldapPort = await freePort();
@@ -123,6 +131,7 @@ export async function startSlapd(): Promise<Slapd> {
       const c = child;
       if (!c) return;
       const exited = new Promise<void>((r) => c.once('exit', () => r()));
+      c.kill('SIGCONT'); // a frozen slapd would keep SIGTERM pending
       c.kill('SIGTERM');
       const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
       await exited;
@@ -140,6 +149,8 @@ export async function startSlapd(): Promise<Slapd> {
       },
       start,
       stop,
+      freeze: () => void child?.kill('SIGSTOP'),
+      thaw: () => void child?.kill('SIGCONT'),
       async close() {
         await stop();
         rmSync(dir, { recursive: true, force: true });

@@ -203,6 +203,23 @@ test('malformed input, unknown users, skip-2fa users and the unconfigured-user p
   const strict = await engine({ rejectUnconfigured: true });
   assert.equal(await strict.svc.policy('nobody'), 'reject');
   await strict.close();
+  // E-mail OTP: a user without TOTP/HOTP and without an address waits for the first factor's address
+  // only when that first factor can give one (LDAP); the fallback is the policy without an address.
+  const mail = await engine({ emailOtp: true });
+  await mail.svc.setEmail('m', 'm@example.test');
+  assert.equal(await mail.svc.policy('m'), 'email');
+  assert.equal(await mail.svc.policy('m', { firstFactorMayGiveEmail: true }), 'email');
+  assert.equal(await mail.svc.policy('nobody'), 'first-factor');
+  assert.equal(await mail.svc.policy('nobody', { firstFactorMayGiveEmail: true }), 'email-or-first-factor');
+  await mail.close();
+  const mailStrict = await engine({ emailOtp: true, rejectUnconfigured: true });
+  await mailStrict.svc.createUser('s', { skip: true });
+  assert.equal(await mailStrict.svc.policy('nobody', { firstFactorMayGiveEmail: true }), 'email-or-reject');
+  assert.equal(await mailStrict.svc.policy('s', { firstFactorMayGiveEmail: true }), 'skip');
+  await mailStrict.close();
+  const off = await engine();
+  assert.equal(await off.svc.policy('nobody', { firstFactorMayGiveEmail: true }), 'first-factor', 'e-mail OTP off');
+  await off.close();
 });
 
 test('secrets: at least 26 base32 characters, any case, spaces allowed; duplicates refused', async () => {

@@ -6,9 +6,10 @@ import type { Handlers } from '../appliance.ts';
 export const handlers = {
   'aaa.openvpn': (ctx) => {
     if (ctx.no) return ctx.app.config.update((c) => void (c.aaa.openvpn = undefined));
-    if (ctx.args['ldap']) ctx.error(msg.ldapUnsupported);
-    const group = ctx.args['radius'] ? 'radius' : arg.str(ctx, 'group');
-    if (group !== 'radius' && !ctx.app.config.current.radius.groups.has(group)) ctx.error(msg.radiusNoSuchGroup(group));
+    // `group NAME` is a RADIUS or an LDAP server group (their names are one namespace, so it is never both).
+    const group = ctx.args['radius'] ? 'radius' : ctx.args['ldap'] ? 'ldap' : arg.str(ctx, 'group');
+    const cfg = ctx.app.config.current;
+    if (group !== 'radius' && group !== 'ldap' && !cfg.radius.groups.has(group) && !cfg.ldap.groups.has(group)) ctx.error(msg.noSuchServerGroup(group));
     ctx.app.config.update((c) => {
       c.aaa.openvpn = { group, twofa: ctx.args['2fa'] === true, inPassword: ctx.args['2fa-in-password'] === true };
     });

@@ -37,6 +37,7 @@ export const handlers = {
       ctx.app.config.update((c) => void c.radius.groups.delete(name));
       return;
     }
+    if (ctx.app.config.current.ldap.groups.has(name)) ctx.error(msg.radiusGroupNameTaken(name));
     if (!groups.has(name)) ctx.app.config.update((c) => void c.radius.groups.set(name, []));
     ctx.session.enter('server-group', name);
   },

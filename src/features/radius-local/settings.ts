@@ -5,6 +5,7 @@
  */
 import type { RadiusHostConfig, RunningConfig } from '../../config/model.ts';
 import type { FirstFactorSource, RadiusSettings, UpstreamHost } from '../../radius/types.ts';
+import { namesLdap } from '../ldap/settings.ts';
 
 function isSelf(cfg: Readonly<RunningConfig>, address: string, port: number): boolean {
   const l = cfg.radius.local;
@@ -14,6 +15,7 @@ function isSelf(cfg: Readonly<RunningConfig>, address: string, port: number): bo
 function firstFactor(cfg: Readonly<RunningConfig>): FirstFactorSource {
   const openvpn = cfg.aaa.openvpn;
   if (!openvpn) return { kind: 'local' };
+  if (namesLdap(cfg, openvpn.group)) return { kind: 'ldap' };
   let members: { address: string; authPort: number }[];
   if (openvpn.group === 'radius') members = cfg.radius.hosts;
   else members = cfg.radius.groups.get(openvpn.group) ?? [];
