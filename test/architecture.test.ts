@@ -46,9 +46,9 @@ const ALLOWED: Record<string, string[]> = {
   web: ['web', 'auth', 'util'],
   auth: ['auth', 'twofa', 'util'],
   radius: ['radius', 'auth', 'util'],
-  features: ['features', 'session', 'config', 'cli', 'util', 'twofa', 'auth', 'radius'],
+  features: ['features', 'session', 'config', 'cli', 'util', 'twofa', 'auth', 'radius', 'openvpn'],
   transports: ['transports', 'terminal', 'session', 'cli', 'auth', 'util'],
-  app: ['app', 'cli', 'session', 'config', 'features', 'twofa', 'auth', 'radius', 'transports', 'util'],
+  app: ['app', 'cli', 'session', 'config', 'features', 'twofa', 'auth', 'radius', 'openvpn', 'transports', 'util'],
   openvpn: ['openvpn', 'auth', 'util'],
 };
 

@@ -5,6 +5,7 @@
 import type { BootEnv } from '../config/boot-env.ts';
 import type { RunningConfig } from '../config/model.ts';
 import type { ConfigStore } from '../config/store.ts';
+import type { OpenVpn } from '../openvpn/index.ts';
 import type { Radius } from '../radius/radius.ts';
 import type { SessionInfo } from '../session/registry.ts';
 import type { CommandContext, Handler, HandlerTable } from '../session/context.ts';
@@ -43,6 +44,8 @@ export interface Appliance {
   readonly twofa: TwoFactor;
   readonly ssh: SshControl;
   readonly radius: Radius;
+  /** The embedded OpenVPN server: one child per running `interface tunnelN`. */
+  readonly openvpn: OpenVpn;
   /** Emulated software version. */
   readonly version: string;
   /** Appliance-clock time of the last boot. */
