@@ -6,10 +6,12 @@
  */
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ChallengeStore } from './auth/challenges.ts';
 import { CliLogin, type CliLoginAttempt } from './auth/cli-login.ts';
 import { login } from './auth/login.ts';
+import type { LoginRequest } from './auth/types.ts';
 import { BootEnv } from './config/boot-env.ts';
 import { factoryConfig, type RunningConfig } from './config/model.ts';
 import { ConfigStore } from './config/store.ts';
@@ -19,8 +21,10 @@ import { productGrammar } from './features/grammar.ts';
 import { handlers, renderRunning, sections } from './features/index.ts';
 import { openvpnLdapServers } from './features/ldap/settings.ts';
 import { smtpSettings } from './features/mail/settings.ts';
+import { openvpnLogin, openvpnTunnels } from './features/openvpn/settings.ts';
 import { radiusSettings } from './features/radius-local/settings.ts';
 import { Ldap } from './ldap/index.ts';
+import { OpenVpn, type OpenVpnHostOptions } from './openvpn/index.ts';
 import { Radius } from './radius/radius.ts';
 import { SessionRegistry, type OpenSessionOptions } from './session/registry.ts';
 import { runConfigScript, type BootReport } from './session/script.ts';
@@ -43,6 +47,8 @@ export interface AppOptions {
   readonly log: Log;
   /** Defaults to the system clock shifted by the offset saved in flash. */
   readonly clock?: ApplianceClock;
+  /** How OpenVPN servers run on this host (binaries, devices, restart delays); defaults suit a Debian host. */
+  readonly openvpn?: OpenVpnHostOptions;
 }
 
 /** The appliance: one per flash directory and process. */
@@ -50,6 +56,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
   readonly sessions: SessionRegistry<Appliance>;
   readonly radius: Radius;
   readonly ldap: Ldap;
+  readonly openvpn: OpenVpn;
   readonly ssh: SshServer;
   readonly secrets: SecretBox;
   private readonly cliLogin: CliLogin;
@@ -65,18 +72,33 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     readonly config: ConfigStore<RunningConfig>,
     readonly twofa: TwoFactor,
     private readonly lock: FlashLock,
+    openvpnHost: OpenVpnHostOptions = {},
   ) {
     super();
     this.secrets = SecretBox.forFlash(flash.dir);
     const challenges = new ChallengeStore();
     const now = () => clock.now();
     this.ldap = new Ldap({ clock, log });
+    // One login decision for every front door: single use, lockout and challenges are shared.
+    const decide = (r: LoginRequest) => login(r, { twofa, challenges, now });
     this.radius = new Radius({
       settings: this.config.derived(radiusSettings),
-      login: (r) => login(r, { twofa, challenges, now }),
+      login: decide,
       directory: this.ldap.firstFactor(this.config.derived(openvpnLdapServers)),
       log,
       now,
+    });
+    this.openvpn = new OpenVpn({
+      // The kernel device is named after the interface (`ip link` shows tunnel0), which no other
+      // program on the host is likely to use; a host option may choose otherwise.
+      deviceName: (t) => t.name,
+      ...openvpnHost,
+      dir: join(flash.dir, '.openvpn'),
+      log,
+      clock,
+      login: decide,
+      tunnels: this.config.derived(openvpnTunnels),
+      loginSettings: () => openvpnLogin(this.config.current, this.radius.openvpnFirstFactor),
     });
     this.cliLogin = new CliLogin(() => this.config.current.users, log, () => performance.now());
     this.ssh = new SshServer(this);
@@ -109,7 +131,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
         smtp: config.derived(smtpSettings),
         template: () => emailTemplate(config.current, flash),
       });
-      const app = new App(flash, bootEnv, clock, log, config, twofa, lock);
+      const app = new App(flash, bootEnv, clock, log, config, twofa, lock, options.openvpn);
       await app.boot().catch(async (e: unknown) => {
         await twofa.close();
         throw e;
@@ -125,7 +147,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     const app = this;
     return {
       config: this.config, clock: this.clock, flash: this.flash, bootEnv: this.bootEnv, secrets: this.secrets, log: this.log,
-      twofa: this.twofa, ssh: this.ssh, radius: this.radius, ldap: this.ldap, version: VERSION, sectionNames: sections.map((s) => s.name),
+      twofa: this.twofa, ssh: this.ssh, radius: this.radius, ldap: this.ldap, openvpn: this.openvpn, version: VERSION, sectionNames: sections.map((s) => s.name),
       bootedAt: () => app.bootedAt,
       renderRunning: (section) => renderRunning(app.config.current, (t) => app.secrets.seal(t), section),
       sessions: () => app.sessions.list(),
@@ -166,6 +188,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     const file = this.bootEnv.boot().configFile;
     const listeners = [this.radius.listener, this.ssh.listener];
     for (const l of listeners) l.hold();
+    this.openvpn.hold();
     const errors = await this.config.batch(async () => {
       this.config.reset();
       if (!this.flash.exists(file)) return [];
@@ -177,11 +200,13 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
       }
     });
     for (const l of listeners) l.release();
+    this.openvpn.release();
     this.bootReport = { file, errors };
     for (const e of errors) this.log.info('boot-config-error', { file: `flash:/${file}`, line: e.line, error: e.message });
     this.log.info('booted', { file: `flash:/${file}`, errors: errors.length });
     await this.ssh.apply();
     await this.radius.apply();
+    await this.openvpn.apply();
   }
 
   /** `reboot`: every session ends, the config goes back to factory defaults and boots again. */
@@ -198,6 +223,8 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     this.sessions.closeAll();
     await this.ssh.stop();
     await this.radius.stop();
+    // Before the user store closes: a login being answered still needs it.
+    await this.openvpn.stop();
     await this.twofa.close();
     this.lock.release();
   }

@@ -46,9 +46,9 @@ const ALLOWED: Record<string, string[]> = {
   web: ['web', 'auth', 'util'],
   auth: ['auth', 'twofa', 'util'],
   radius: ['radius', 'auth', 'util'],
-  features: ['features', 'session', 'config', 'cli', 'util', 'twofa', 'auth', 'radius', 'ldap'],
+  features: ['features', 'session', 'config', 'cli', 'util', 'twofa', 'auth', 'radius', 'ldap', 'openvpn'],
   transports: ['transports', 'terminal', 'session', 'cli', 'auth', 'util'],
-  app: ['app', 'cli', 'session', 'config', 'features', 'twofa', 'auth', 'radius', 'ldap', 'transports', 'util'],
+  app: ['app', 'cli', 'session', 'config', 'features', 'twofa', 'auth', 'radius', 'ldap', 'openvpn', 'transports', 'util'],
   openvpn: ['openvpn', 'auth', 'util'],
   ldap: ['ldap', 'auth', 'util'],
 };

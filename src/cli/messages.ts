@@ -110,6 +110,19 @@ export const msg = {
   ldapCaMissing: (name: string) => `% Certificate file flash:/${name} does not exist`,
   ldapCaInvalid: (name: string, why: string) => `% flash:/${name} is not a PEM certificate: ${why}`,
 
+  // OpenVPN tunnels [OURS: no AW+ command reference was found for these commands]
+  interfaceNotFound: (name: string) => `% Interface ${name} does not exist`,
+  tunnelNotOpenvpn: (name: string) => `% ${name} is not an OpenVPN tunnel: set "tunnel mode openvpn tun" (or tap) first`,
+  tunnelInvalid: (why: string) => `% ${why}`,
+  tunnelNoSuchRoute: (name: string, route: string) => `% ${name} does not push route ${route}`,
+  tunnelNotRunning: (name: string, why: string) => `% Warning: ${name} is not running: ${why}`,
+  tunnelNotApplied: (why: string) => `% Warning: the OpenVPN server did not take the change: ${why}`,
+  profileFailed: (why: string) => `% Cannot make the client profile: ${why}`,
+  openvpnNoConnections: 'No OpenVPN clients are connected',
+  openvpnNoConnection: (user: string) => `% User ${user} has no OpenVPN connection`,
+  profileRemoteNote: (hostname: string) =>
+    `The server address below is the hostname (${hostname}): if clients reach the appliance by another name or address, set it with "tunnel openvpn remote HOST"`,
+
   // Output modifiers [OURS]
   badRegex: (re: string) => `% Invalid regular expression: ${re}`,
 } as const;

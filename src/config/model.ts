@@ -161,6 +161,29 @@ export interface MailConfig {
 
 export const MAIL_DEFAULT_PORT = 25;
 
+/**
+ * `interface tunnelN` with `tunnel mode openvpn {tun|tap}`: an OpenVPN server the appliance runs.
+ * The command names are this emulator's where AW+ evidence is missing (README, "A VPN server in one
+ * config"). A tunnel without a mode is configured but not an OpenVPN server.
+ */
+export interface TunnelConfig {
+  /** `tunnel0` … `tunnel99999`. */
+  readonly name: string;
+  mode: 'tun' | 'tap' | undefined;
+  port: number;
+  protocol: 'udp' | 'tcp';
+  /** `ip address A.B.C.D/M`: the server's address; clients get the other addresses of the subnet. */
+  address: string | undefined;
+  /** `tunnel openvpn push route A.B.C.D/M`, in the order entered. */
+  routes: string[];
+  shutdown: boolean;
+  /** `tunnel openvpn remote HOST`: the address client profiles name; undefined = the hostname. */
+  remote: string | undefined;
+}
+
+/** OpenVPN's own defaults (openvpn(8) --port 1194, --proto udp). */
+export const TUNNEL_DEFAULTS = { port: 1194, protocol: 'udp' } as const;
+
 /** The whole running configuration. */
 export interface RunningConfig {
   hostname: string;
@@ -175,6 +198,8 @@ export interface RunningConfig {
   aaa: AaaConfig;
   ldap: LdapConfig;
   mail: MailConfig;
+  /** `interface tunnelN`, by name. */
+  interfaces: Map<string, TunnelConfig>;
   /** `service password-encryption`: secrets that must stay usable are shown sealed (`8 …`). */
   passwordEncryption: boolean;
 }
@@ -205,6 +230,7 @@ export function factoryConfig(hashPassword: (plain: string) => string): RunningC
     aaa: { openvpn: undefined },
     ldap: { servers: new Map(), groups: new Map() },
     mail: { from: undefined, host: undefined, port: MAIL_DEFAULT_PORT, tls: 'off', auth: undefined },
+    interfaces: new Map(),
     passwordEncryption: true,
   };
 }

@@ -6,6 +6,7 @@ import type { BootEnv } from '../config/boot-env.ts';
 import type { RunningConfig } from '../config/model.ts';
 import type { ConfigStore } from '../config/store.ts';
 import type { LdapStatistics } from '../ldap/statistics.ts';
+import type { OpenVpn } from '../openvpn/index.ts';
 import type { Radius } from '../radius/radius.ts';
 import type { SessionInfo } from '../session/registry.ts';
 import type { CommandContext, Handler, HandlerTable } from '../session/context.ts';
@@ -46,6 +47,8 @@ export interface Appliance {
   readonly radius: Radius;
   /** The LDAP first factor's per-server counters (`show ldap server`). */
   readonly ldap: { readonly statistics: LdapStatistics };
+  /** The embedded OpenVPN server: one child per running `interface tunnelN`. */
+  readonly openvpn: OpenVpn;
   /** Emulated software version. */
   readonly version: string;
   /** Appliance-clock time of the last boot. */

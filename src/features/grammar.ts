@@ -25,6 +25,10 @@ const validators: Record<string, Validator> = {
   password: (w) => (w.length >= 1 && w.length <= 32 ? { ok: true, value: w } : { ok: false }),
   'ldap-attribute': (w) => (isAttributeType(w) ? { ok: true, value: w } : { ok: false }),
   'crypt-hash': (w) => (isCryptHash(w) ? { ok: true, value: w } : { ok: false }),
+  // `A.B.C.D/M`, octets without leading zeros; whether it fits its use is the command's to say.
+  'ipv4-prefix': (w) => (/^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(3[0-2]|[12]?\d)$/.test(w) ? { ok: true, value: w } : { ok: false }),
+  // AW+ names tunnel interfaces tunnelN; like IOS, the name is not case-sensitive (`Tunnel0`).
+  'tunnel-if': (w) => (/^tunnel(0|[1-9]\d{0,4})$/i.test(w) ? { ok: true, value: w.toLowerCase() } : { ok: false }),
   // Copy sources of `2fa import user-data` (SPEC §9).
   'source-url': (w) => (flashName(w) !== undefined && /^flash:/i.test(w)) || /^(tftp|https?):\/\/[^/\s]+\/\S/i.test(w) ? { ok: true, value: w } : { ok: false },
 };

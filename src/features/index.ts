@@ -17,6 +17,8 @@ import { handlers as line } from './line/handlers.ts';
 import { render as renderLine } from './line/render.ts';
 import { handlers as mail } from './mail/handlers.ts';
 import { renderMail } from './mail/render.ts';
+import { handlers as openvpn } from './openvpn/handlers.ts';
+import { render as renderOpenvpn } from './openvpn/render.ts';
 import { handlers as radiusHosts } from './radius-hosts/handlers.ts';
 import { render as renderRadiusHosts } from './radius-hosts/render.ts';
 import { handlers as radiusLocal } from './radius-local/handlers.ts';
@@ -28,7 +30,7 @@ import { render as renderSystem, renderPasswordEncryption } from './system/rende
 import { handlers as users } from './users/handlers.ts';
 import { render as renderUsers } from './users/render.ts';
 
-export const handlers: Handlers = { ...base, ...system, ...users, ...files, ...twofa, ...ssh, ...line, ...radiusHosts, ...radiusLocal, ...ldap, ...aaa, ...mail };
+export const handlers: Handlers = { ...base, ...system, ...users, ...files, ...twofa, ...ssh, ...line, ...radiusHosts, ...radiusLocal, ...ldap, ...aaa, ...mail, ...openvpn };
 
 /** Running-config sections in the order AW+ prints them. */
 export const sections: readonly Section<RunningConfig>[] = [
@@ -43,6 +45,7 @@ export const sections: readonly Section<RunningConfig>[] = [
   { name: 'ldap', render: renderLdap },
   { name: 'aaa', render: renderAaa },
   { name: 'mail', render: renderMail },
+  { name: 'interface', render: renderOpenvpn },
 ];
 
 /** The running-config text (SPEC §3), or one named section of it; `seal` makes the `8 …` forms. */

@@ -11,8 +11,14 @@ export interface ProfileOptions {
   readonly host: string;
   /** The local CA's certificate (PEM). */
   readonly caCert: string;
-  /** Optional first line: who made it (`! tunnel0 of awplus`). */
+  /** Optional comment lines at the top (who made it, what to check); each becomes a `# ` line. */
   readonly comment?: string;
+  /**
+   * Whether the client asks for a code with its password [true]. False when the tunnel's logins take
+   * the password alone (`aaa authentication openvpn` without `2fa`): the client would otherwise send
+   * SCRV1:password:code where the server expects the plain password.
+   */
+  readonly staticChallenge?: boolean;
 }
 
 /** The profile text. The host must be a plain host name or address (no spaces or quotes). */
@@ -21,7 +27,8 @@ export function clientProfile(t: TunnelSettings, o: ProfileOptions): string {
   const pem = o.caCert.trim();
   if (!/^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----$/.test(pem)) throw new Error('the CA certificate is not PEM');
   const lines = [
-    `# ${o.comment ?? `OpenVPN client profile for ${t.name}`}`,
+    // openvpn(8) config files: a line starting with '#' or ';' is a comment.
+    ...(o.comment ?? `OpenVPN client profile for ${t.name}`).split('\n').map((l) => `# ${l.replace(/[\x00-\x1f\x7f]/g, ' ')}`.trimEnd()),
     'client',
     // Must match the server's device type (openvpn(8) --dev: "must be compatible").
     `dev ${t.mode}`,
@@ -38,7 +45,7 @@ export function clientProfile(t: TunnelSettings, o: ProfileOptions): string {
     // No client certificate: the server has verify-client-cert none; users log in with a user
     // name, a password and the code of their authenticator (AW+ 2FA manual: OpenVPN client side).
     'auth-user-pass',
-    'static-challenge "Verification Code:" 1',
+    ...(o.staticChallenge === false ? [] : ['static-challenge "Verification Code:" 1']),
     // Clients without static-challenge support get the code question as a dynamic challenge
     // (CRV1), which needs the client to ask again instead of giving up (openvpn(8) --auth-retry).
     'auth-retry interact',

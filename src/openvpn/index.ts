@@ -7,3 +7,4 @@ export { checkPortFree, checkTunnel, checkTunnels, notRunning, type ReservedPort
 export { planAddresses, type AddressPlan } from './addressing.ts';
 export { OpenVpnSupervisor, type Connection, type SupervisorOptions, type TunnelState, type TunnelStatus } from './supervisor.ts';
 export type { LoginFunction, LoginSettings } from './auth-bridge.ts';
+export { OpenVpn, type OpenVpnHostOptions, type OpenVpnOptions } from './openvpn.ts';

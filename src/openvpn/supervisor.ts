@@ -10,7 +10,7 @@
 import type { Clock } from '../util/clock.ts';
 import type { Log } from '../util/log.ts';
 import type { LoginFunction, LoginSettings } from './auth-bridge.ts';
-import { clientProfile } from './client-profile.ts';
+import { clientProfile, type ProfileOptions } from './client-profile.ts';
 import { parseStatus3 } from './management-protocol.ts';
 import { ensurePki, type PkiFiles } from './pki.ts';
 import { preflight } from './process.ts';
@@ -209,11 +209,11 @@ export class OpenVpnSupervisor {
   }
 
   /** The client profile of a configured tunnel (`show openvpn client-config tunnelN`). */
-  async clientConfig(tunnel: string, host: string): Promise<string> {
+  async clientConfig(tunnel: string, host: string, extra: Omit<ProfileOptions, 'host' | 'caCert'> = {}): Promise<string> {
     const r = this.runners.get(tunnel);
     if (!r) throw new Error(`${tunnel} is not an OpenVPN tunnel`);
     const pki = await this.pki();
-    return clientProfile(r.settings, { host, caCert: pki.caCert });
+    return clientProfile(r.settings, { ...extra, host, caCert: pki.caCert });
   }
 
   /** Stops every child (appliance shutdown). */

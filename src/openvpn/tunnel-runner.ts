@@ -345,7 +345,8 @@ export class TunnelRunner {
     this.mgmt = mgmt;
     mgmt.onClose(() => {
       if (this.mgmt === mgmt) this.mgmt = undefined;
-      if (this.child === child) void this.reconnect(child);
+      // Not when the child is being stopped (stop() sets 'down' before SIGTERM): it is going away.
+      if (this.child === child && this.state !== 'down') void this.reconnect(child);
     });
   }
 
@@ -365,6 +366,8 @@ export class TunnelRunner {
         this.attach(mgmt, child);
         return;
       } catch (e) {
+        // The child exited meanwhile: its exit is logged and handled on its own.
+        if (this.child !== child) return;
         this.ctx.log.error('openvpn-management-lost', { tunnel: this.settings.name, error: (e as Error).message });
         await new Promise((r) => setTimeout(r, 1000));
       }

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from '../../src/app.ts';
+import type { OpenVpnHostOptions } from '../../src/openvpn/index.ts';
 import { ApplianceClock } from '../../src/util/clock.ts';
 import { memoryLog } from '../../src/util/log.ts';
 
@@ -24,10 +25,10 @@ export function tempFlash(files: Record<string, string> = {}): { dir: string; cl
 }
 
 /** A started appliance on a temporary flash. */
-export async function newApp(options: { files?: Record<string, string>; clock?: ApplianceClock; dir?: string } = {}) {
+export async function newApp(options: { files?: Record<string, string>; clock?: ApplianceClock; dir?: string; openvpn?: OpenVpnHostOptions } = {}) {
   const flash = options.dir ? { dir: options.dir, cleanup: () => {} } : tempFlash(options.files);
   const log = memoryLog();
-  const app = await App.start({ flash: flash.dir, log, clock: options.clock ?? fixedClock() });
+  const app = await App.start({ flash: flash.dir, log, clock: options.clock ?? fixedClock(), ...(options.openvpn ? { openvpn: options.openvpn } : {}) });
   const report = app.bootReport;
   return {
     app,

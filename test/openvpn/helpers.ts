@@ -143,18 +143,21 @@ export function ptyClient(profilePath: string, credsPath: string, pidPath: strin
  * A client driven through its own management interface (`--management … --management-query-
  * passwords --management-hold`), as a GUI does: answers the user name/password prompt, and a CRV1
  * challenge with `code` on the next prompt (management-notes.txt "Challenge/Response Protocol").
+ * `code` may be a function, for a code that only exists once the challenge was issued (e-mail OTP).
  */
 export class ManagedClient {
   readonly lines: string[] = [];
   challenges: string[] = [];
+  /** Why a code function failed, if it did. */
+  codeError: Error | undefined;
   private socket: Socket | undefined;
-  private pending: string | undefined;
+  private pending: Promise<string | undefined> | undefined;
 
   constructor(
     readonly port: number,
     private readonly user: string,
     private readonly password: string,
-    private readonly code: string,
+    private readonly code: string | (() => Promise<string>),
   ) {}
 
   static quote(s: string): string {
@@ -194,14 +197,18 @@ export class ManagedClient {
     if (line.startsWith(">PASSWORD:Need 'Auth' username/password")) {
       // Answer a pending dynamic challenge on the next prompt (answering at once loops: real-peers.md §3.6).
       if (this.pending) {
-        s.write(this.pending);
+        void this.pending.then((answer) => answer !== undefined && s.write(answer));
         this.pending = undefined;
       } else {
         s.write(`username "Auth" ${q(this.user)}\npassword "Auth" ${q(this.password)}\n`);
       }
     } else if ((m = line.match(/^>PASSWORD:Verification Failed: 'Auth' \['CRV1:([^:]*):([^:]*):([^:]*):(.*)'\]$/))) {
       this.challenges.push(line);
-      this.pending = `username "Auth" ${q(Buffer.from(m[3]!, 'base64').toString())}\npassword "Auth" ${q(`CRV1::${m[2]}::${this.code}`)}\n`;
+      const [state, user] = [m[2]!, Buffer.from(m[3]!, 'base64').toString()];
+      this.pending = (typeof this.code === 'string' ? Promise.resolve(this.code) : this.code()).then(
+        (code) => `username "Auth" ${q(user)}\npassword "Auth" ${q(`CRV1::${state}::${code}`)}\n`,
+        (e: Error) => void (this.codeError = e),
+      );
     }
   }
 
@@ -216,6 +223,29 @@ export class ManagedClient {
   close(): void {
     this.socket?.destroy();
   }
+}
+
+/**
+ * A stock `openvpn` client with `profile` (a file), sandboxed (CLIENT_SANDBOX) and driven through its
+ * management interface by a ManagedClient. `extra`: more client options (`--reneg-sec 5`).
+ */
+export async function managedClient(profilePath: string, user: string, password: string, code: string | (() => Promise<string>), procs: Processes, extra: readonly string[] = []) {
+  const mport = await freeTcpPort();
+  const child = spawn(
+    'setpriv',
+    ['--pdeathsig', 'SIGKILL', '--', 'openvpn', '--config', profilePath, ...CLIENT_SANDBOX, ...extra, '--management', '127.0.0.1', String(mport), '--management-query-passwords', '--management-hold'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  procs.add(child.pid);
+  const out = new Output(child);
+  const driver = new ManagedClient(mport, user, password, code);
+  await driver.attach();
+  /** Waits until the client is connected; the error carries what the client saw. */
+  const connected = (ms: number) =>
+    until(`${user} connected`, ms, () => driver.connected() || undefined).catch((e: Error) => {
+      throw new Error(`${e.message}\n${driver.codeError ? `code: ${driver.codeError.message}\n` : ''}${driver.lines.join('\n')}\n${out.text}`);
+    });
+  return { child, out, driver, connected };
 }
 
 /** A scripted login decision: knows users, codes and the challenges it issued; records requests. */

@@ -84,6 +84,13 @@ test('the client profile: what a stock OpenVPN 2.6 client needs, CA inline', asy
   assert.match(tcp, /^dev tap$/m);
   assert.match(tcp, /^proto tcp-client$/m);
   assert.match(tcp, /^remote 192\.0\.2\.1 443$/m);
+  // Comment lines on top (openvpn ignores '#' lines; control characters cannot start a directive).
+  const noted = clientProfile(tunnelSettings('tunnel0'), { host: 'h', caCert: ca.cert, comment: 'first\nsecond\x1b[2J\nremote evil 1' });
+  assert.match(noted, /^# first\n# second \[2J\n# remote evil 1\nclient\n/);
+  // Logins with the password alone: no static challenge, so the client asks for no code.
+  const plain = clientProfile(tunnelSettings('tunnel0'), { host: 'h', caCert: ca.cert, staticChallenge: false });
+  assert.doesNotMatch(plain, /static-challenge/);
+  assert.match(plain, /^auth-user-pass$/m);
   assert.throws(() => clientProfile(tunnelSettings('tunnel0'), { host: 'a b', caCert: ca.cert }), /not a host name/);
   assert.throws(() => clientProfile(tunnelSettings('tunnel0'), { host: 'a', caCert: 'junk' }), /not PEM/);
 });

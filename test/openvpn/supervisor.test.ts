@@ -6,7 +6,6 @@
  * never routed), so giving it to a host interface disturbs nothing.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +14,7 @@ import { OpenVpnSupervisor } from '../../src/openvpn/supervisor.ts';
 import { tunnelSettings, type TunnelSettings } from '../../src/openvpn/settings.ts';
 import { ApplianceClock } from '../../src/util/clock.ts';
 import { memoryLog } from '../../src/util/log.ts';
-import { CLIENT_SANDBOX, freeTcpPort, freeUdpPort, isAlive, ManagedClient, Output, Processes, ptyClient, realPeerSkipReason, ScriptedLogin, until } from './helpers.ts';
+import { freeTcpPort, freeUdpPort, isAlive, managedClient as startManagedClient, Processes, ptyClient, realPeerSkipReason, ScriptedLogin, until } from './helpers.ts';
 
 const SKIP = realPeerSkipReason();
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -82,17 +81,7 @@ after(async () => {
 async function managedClient(profile: string, user: string, password: string, code: string, tag: string) {
   const path = join(root, `${tag}.ovpn`);
   writeFileSync(path, profile);
-  const mport = await freeTcpPort();
-  const child = spawn(
-    'setpriv',
-    ['--pdeathsig', 'SIGKILL', '--', 'openvpn', '--config', path, ...CLIENT_SANDBOX, '--management', '127.0.0.1', String(mport), '--management-query-passwords', '--management-hold'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  procs.add(child.pid);
-  const out = new Output(child);
-  const driver = new ManagedClient(mport, user, password, code);
-  await driver.attach();
-  return { child, out, driver };
+  return startManagedClient(path, user, password, code, procs);
 }
 
 test('both tunnels are up; the private directory holds the generated files', { skip: SKIP }, () => {
