@@ -43,6 +43,8 @@ const ALLOWED: Record<string, string[]> = {
   util: ['util'],
   web: ['web', 'twofa', 'util', 'config'],
   auth: ['auth', 'twofa', 'util'],
+  time: ['time', 'util'],
+  log: ['log', 'util'],
   app: ['cli', 'session', 'config', 'features', 'twofa', 'radius', 'terminal', 'transports', 'util', 'web'],
 };
 
