@@ -30,9 +30,17 @@ export async function freeUdpPort(): Promise<number> {
 
 /** Every daemon still running when the test process exits is killed (a failed test never leaks one). */
 const running = new Set<ChildProcess>();
-process.on('exit', () => {
+const killAll = () => {
   for (const c of running) if (c.pid !== undefined && c.exitCode === null && c.signalCode === null) process.kill(c.pid, 'SIGKILL');
-});
+};
+process.on('exit', killAll);
+// A test run cut short by a signal (a runner timeout, ^C) does not run 'exit' handlers: kill, then die of it.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killAll();
+    process.kill(process.pid, signal);
+  });
+}
 
 /** A daemon process with its temporary directory. */
 export class Daemon {
