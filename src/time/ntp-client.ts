@@ -125,6 +125,7 @@ export class NtpClient {
   private selected: ServerState | undefined;
   private lastSync: { server: string; port: number; sample: SntpSample; at: number } | undefined;
   private failedPolls = 0;
+  private pollAgain = false;
 
   private readonly pollIntervalMs: number;
   private readonly unsyncedIntervalMs: number;
@@ -168,8 +169,12 @@ export class NtpClient {
       this.clearTimer();
       return;
     }
-    // A newly configured server is asked right away rather than at the end of a long interval.
-    if (this.running && (added || !this.timer) && !this.inFlight) this.schedule(0);
+    // A newly configured server is asked right away rather than at the end of a long interval (after
+    // the poll under way, if there is one).
+    if (this.running && (added || (!this.timer && !this.inFlight))) {
+      if (this.inFlight) this.pollAgain = true;
+      else this.schedule(0);
+    }
   }
 
   /** Starts polling (the first poll at once). */
@@ -193,7 +198,9 @@ export class NtpClient {
     this.clearTimer();
     const round = this.poll().finally(() => {
       this.inFlight = undefined;
-      if (this.running && this.servers.length > 0) this.schedule(this.synced ? this.pollIntervalMs : this.unsyncedIntervalMs);
+      const again = this.pollAgain;
+      this.pollAgain = false;
+      if (this.running && this.servers.length > 0) this.schedule(again ? 0 : this.synced ? this.pollIntervalMs : this.unsyncedIntervalMs);
     });
     this.inFlight = round;
     return round;

@@ -270,7 +270,8 @@ export function sntpQuery(options: SntpQueryOptions): Promise<SntpSample> {
     }, timeoutMs);
     options.signal?.addEventListener('abort', onAbort);
 
-    socket.on('error', (e) => finish(new SntpError('network', e.message)));
+    // On a connected socket an ICMP port unreachable comes back as ECONNREFUSED: no need to wait out the timeout.
+    socket.on('error', (e: NodeJS.ErrnoException) => finish(new SntpError('network', e.code === 'ECONNREFUSED' ? 'refused (port unreachable)' : e.message)));
     socket.on('message', (buf) => {
       const t4 = now();
       const p = parseNtpPacket(buf);

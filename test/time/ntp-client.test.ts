@@ -229,21 +229,25 @@ describe('NtpClient with crafted servers', () => {
 
   test('apply(): an added server is asked at once; no servers left means unsynchronised', async () => {
     const server = await FakeNtp.start((req) => reply(req));
+    const added = await FakeNtp.start((req) => reply(req), '::1');
     try {
       const log = memoryLog();
+      // Default intervals (16 s, 64 s): only the immediate poll on apply() can ask within the test's bounds.
       const ntp = new NtpClient({ clock: new ApplianceClock(), log, timeoutMs: 300 });
       ntp.start();
       ntp.apply([{ address: '127.0.0.1', port: server.port }]);
-      await until('the first poll', () => ntp.status().synchronised);
-      ntp.apply([{ address: '127.0.0.1', port: server.port }, { address: '::1', port: 9 }]);
-      assert.equal(ntp.associations()[0]!.polls, 1, 'history kept for a server still configured');
+      await until('the first poll', () => ntp.status().synchronised, 1000);
+      ntp.apply([{ address: '127.0.0.1', port: server.port }, { address: '::1', port: added.port }]);
+      await until('the added server to be asked', () => added.requests === 1, 1000);
+      await until('that poll to finish', () => ntp.associations()[1]!.polls === 1, 1000);
+      assert.equal(ntp.associations()[0]!.polls, 2, 'history kept for a server still configured');
       ntp.apply([]);
       assert.equal(ntp.status().synchronised, false);
       assert.deepEqual(ntp.associations(), []);
       assert.equal(log.events.at(-1)!.event, 'ntp-unsynchronised');
       await ntp.stop();
     } finally {
-      await server.close();
+      await Promise.all([server.close(), added.close()]);
     }
   });
 });

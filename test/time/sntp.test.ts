@@ -17,6 +17,7 @@ import {
   type SntpFailure,
 } from '../../src/time/sntp.ts';
 import { startChrony, type Chrony } from '../helpers/chrony.ts';
+import { freeUdpPort } from '../helpers/daemon.ts';
 import { FakeNtp, reply, type ReplyFields } from '../helpers/fake-ntp.ts';
 
 /** 2036-02-07T06:28:16Z: NTP era 0 ends, the 32-bit seconds field wraps to 0 (RFC 5905 §6). */
@@ -204,6 +205,17 @@ describe('hostile and broken replies (fake server)', () => {
     const e = await rejection(p);
     assert.equal(e.reason, 'aborted');
     assert.ok(performance.now() - t0 < 1000);
+  });
+
+  test('a port nobody listens on is refused at once (ICMP port unreachable), IPv4 and IPv6', async () => {
+    const port = await freeUdpPort();
+    for (const address of ['127.0.0.1', '::1']) {
+      const t0 = performance.now();
+      const e = await rejection(sntpQuery({ address, port, now: Date.now, timeoutMs: 5000 }));
+      assert.equal(e.reason, 'network');
+      assert.match(e.message, /refused/);
+      assert.ok(performance.now() - t0 < 1000);
+    }
   });
 
   test('not an IP address: a network error, nothing sent', async () => {
