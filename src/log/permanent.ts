@@ -73,6 +73,9 @@ const MAX_LINE_BYTES = 8192;
 export class PermanentLog implements Log {
   private pending: Pending[] = [];
   private pendingBytes = 0;
+  /** The batch a flush is writing right now: still counted against the buffer bound until it is on disk. */
+  private flightBytes = 0;
+  private flightLines = 0;
   private written = 0;
   private dropped = 0;
   private writeErrors = 0;
@@ -118,13 +121,13 @@ export class PermanentLog implements Log {
     try {
       const line = formatLine(e);
       const bytes = Buffer.byteLength(line);
-      if (this.pendingBytes + bytes > this.maxBufferBytes) {
+      if (this.pendingBytes + this.flightBytes + bytes > this.maxBufferBytes) {
         this.drop(this.failing ? `flash write failed (${this.failing})` : 'buffer full');
         return;
       }
       this.pending.push(line);
       this.pendingBytes += bytes;
-      if (this.pendingBytes * 2 >= this.maxBufferBytes && !this.failing) void this.flush();
+      if ((this.pendingBytes + this.flightBytes) * 2 >= this.maxBufferBytes && !this.failing) void this.flush();
     } catch {
       this.drop('unloggable event');
     }
@@ -173,8 +176,8 @@ export class PermanentLog implements Log {
       dropped: this.dropped,
       writeErrors: this.writeErrors,
       ...(this.failing !== undefined && { failing: this.failing }),
-      bufferedLines: this.pending.reduce((n, p) => n + (typeof p === 'string' ? 1 : 0), 0),
-      bufferedBytes: this.pendingBytes,
+      bufferedLines: this.flightLines + this.pending.reduce((n, p) => n + (typeof p === 'string' ? 1 : 0), 0),
+      bufferedBytes: this.flightBytes + this.pendingBytes,
     };
   }
 
@@ -211,6 +214,8 @@ export class PermanentLog implements Log {
   private async writePending(): Promise<void> {
     if (this.pending.length === 0) return;
     const batch = this.pending;
+    this.flightBytes = this.pendingBytes;
+    this.flightLines = batch.reduce((n, p) => n + (typeof p === 'string' ? 1 : 0), 0);
     this.pending = [];
     this.pendingBytes = 0;
     const lines = batch.map((p) => (typeof p === 'string' ? p : gapLine(p)));
@@ -228,7 +233,12 @@ export class PermanentLog implements Log {
         if (end > done) {
           await this.writeAt(h, (this.torn ? '\n' : '') + lines.slice(done, end).join(''));
           this.torn = false;
-          this.written += batch.slice(done, end).reduce((n, p) => n + (typeof p === 'string' ? 1 : 0), 0);
+          for (const p of batch.slice(done, end)) {
+            if (typeof p !== 'string') continue;
+            this.written++;
+            this.flightLines--;
+            this.flightBytes -= Buffer.byteLength(p);
+          }
           done = end;
         }
         if (done < lines.length) await this.rotate();
@@ -239,10 +249,13 @@ export class PermanentLog implements Log {
       this.writeErrors++;
       this.failing = (e as NodeJS.ErrnoException).code ?? 'EIO';
       // The unwritten rest goes back in front of anything queued meanwhile: order is kept, and the queue
-      // is bounded because append() stops taking lines while it is over the limit.
+      // stays bounded because append() counted the batch in flight against the limit all along.
       const rest = batch.slice(done);
       this.pending = [...rest, ...this.pending];
       this.pendingBytes = this.pending.reduce((n, p) => n + (typeof p === 'string' ? Buffer.byteLength(p) : 0), 0);
+    } finally {
+      this.flightBytes = 0;
+      this.flightLines = 0;
     }
   }
 

@@ -75,7 +75,7 @@ export interface SyslogHostStats {
 
 export interface SyslogStats {
   readonly sent: number;
-  /** Send errors (no route, unreachable, …): counted, never thrown (RFC 5426 §3.6: UDP is unreliable anyway). */
+  /** Send errors (no route, unreachable, …): counted, never thrown (UDP syslog has no delivery guarantee anyway, RFC 5426). */
   readonly errors: number;
   /** Messages not sent because too many were in flight, or the event could not be formatted. */
   readonly dropped: number;
@@ -229,7 +229,7 @@ export class SyslogSender implements Log {
 
   constructor(private readonly options: SyslogOptions) {
     const sdId = options.sdId ?? 'awplus@32473';
-    // SD-ID: an SD-NAME with exactly one `@` followed by a PEN (RFC 5424 §6.3.2, §7.2.2).
+    // SD-ID: an SD-NAME with exactly one `@` followed by a private enterprise number (RFC 5424 §6.3.2).
     if (!/^[\x21-\x7e]{1,32}$/.test(sdId) || /[=\]" ]/.test(sdId) || !/^[^@]+@\d+(\.\d+)*$/.test(sdId)) throw new RangeError(`invalid SD-ID ${sdId}`);
     this.procId = String(options.procId ?? process.pid);
     this.maxInFlight = options.maxInFlight ?? 256;

@@ -28,7 +28,7 @@ export interface NtpStatus {
   /** The server the clock follows (or followed last, when no longer synchronised). */
   readonly server?: string;
   readonly port?: number;
-  /** Our stratum: the server's plus one (RFC 5905 §7.3, "stratum … of the server plus one"). */
+  /** Our stratum: one more than the server we follow (RFC 5905's stratum hierarchy). */
   readonly stratum?: number;
   /** The server's own reference (RFC 5905 §7.3 reference ID). */
   readonly referenceId?: string;
@@ -72,7 +72,7 @@ export const reachText = (reach: number) => (reach & 0xff).toString(8);
 export interface NtpClientOptions {
   readonly clock: SteerableClock;
   readonly log?: Log;
-  /** Interval between polls once synchronised [64 s: RFC 5905 §7.3 MINPOLL 6]. */
+  /** Interval between polls once synchronised [64 s: RFC 5905 §7.2 MINPOLL 6]. */
   readonly pollIntervalMs?: number;
   /**
    * Interval until the first sync or after losing it [16 s]. RFC 4330 §10: a client MUST NOT poll one
@@ -92,7 +92,7 @@ export interface NtpClientOptions {
   readonly notBefore?: number;
   /** Synchronisation is lost after this many polls in a row without a usable answer [8: the reach register's width]. */
   readonly lostAfter?: number;
-  /** Longest wait a RATE kiss can push a server to [1024 s: RFC 4330 §10 upper poll bound for SNTP clients]. */
+  /** Longest wait a RATE kiss can push a server to [1024 s: 2^10, ntpd's default maxpoll]. */
   readonly maxBackoffMs?: number;
 }
 

@@ -81,7 +81,7 @@ export interface SntpQueryOptions {
   /**
    * Send the local time as the transmit timestamp instead of a random nonce. The nonce (the default)
    * tells an observer nothing about our clock and is 64 unpredictable bits that an off-path attacker
-   * must echo in the originate field (RFC 5905 §8, RFC 9109's data minimisation).
+   * must echo in the originate field (RFC 5905 §8; the IETF NTP data-minimisation draft recommends it).
    */
   readonly localTransmit?: boolean;
   readonly signal?: AbortSignal;
