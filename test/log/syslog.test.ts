@@ -134,14 +134,12 @@ describe('against rsyslogd', () => {
   test('a burst larger than the in-flight bound is dropped and counted, never thrown', async () => {
     const sender = new SyslogSender({ now: () => T, hostname: () => 'core1', maxInFlight: 8 });
     sender.apply([{ address: '127.0.0.1', port: rsyslog.port }]);
-    const t0 = performance.now();
     for (let i = 0; i < 2000; i++) sender.info('burst', { i });
-    const elapsed = performance.now() - t0;
+    assert.equal(sender.stats().sent, 0, 'nothing is sent on the caller’s time: sends complete later');
     await sender.close();
     const s = sender.stats();
     assert.ok(s.dropped > 0, 'some were dropped');
     assert.equal(s.sent + s.dropped + s.errors, 2000);
-    assert.ok(elapsed < 1000, `2000 calls took ${elapsed} ms`);
     await rsyslog.waitFor((r) => r.msgid === 'burst', 1);
   });
 

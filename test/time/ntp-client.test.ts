@@ -55,7 +55,7 @@ describe('NtpClient', () => {
     assert.equal(st.port, chrony.port);
     assert.equal(st.stratum, 9, 'one more than chrony’s local stratum 8');
     assert.equal(st.referenceId, '127.127.1.1');
-    assert.ok(Math.abs(st.offsetMs! + HOUR) < 100, `measured offset ${st.offsetMs}`);
+    assert.ok(Math.abs(st.offsetMs! + HOUR) <= st.delayMs! / 2 + 5, `measured offset ${st.offsetMs}`);
     assert.ok(Math.abs(clock.now() - Date.now()) < 1000, `clock now ${clock.now() - Date.now()} ms off`);
     assert.ok(Math.abs(st.lastSync! - Date.now()) < 1000);
 
@@ -104,7 +104,7 @@ describe('NtpClient', () => {
     await until('the query to be out', () => silent.requests > 0);
     const t0 = performance.now();
     await ntp.stop();
-    assert.ok(performance.now() - t0 < 500, `stop took ${performance.now() - t0} ms`);
+    assert.ok(performance.now() - t0 < 2000, `stop took ${performance.now() - t0} ms, not the query's 10 s`);
   });
 });
 
@@ -168,14 +168,14 @@ describe('NtpClient with crafted servers', () => {
   test('RATE: the server is left alone for a while, then asked again', async () => {
     const rate = await FakeNtp.start((req) => reply(req, { stratum: 0, refid: 'RATE' }));
     try {
-      const ntp = new NtpClient({ clock: new ApplianceClock(), timeoutMs: 300, pollIntervalMs: 150, maxBackoffMs: 150 });
+      const ntp = new NtpClient({ clock: new ApplianceClock(), timeoutMs: 300, pollIntervalMs: 600, maxBackoffMs: 600 });
       ntp.apply([{ address: '127.0.0.1', port: rate.port }]);
       await ntp.pollNow();
       assert.equal(ntp.associations()[0]!.kissCode, 'RATE');
       assert.ok(ntp.associations()[0]!.backoffS > 0);
       await ntp.pollNow();
       assert.equal(rate.requests, 1, 'not asked again while backing off');
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 700));
       await ntp.pollNow();
       assert.equal(rate.requests, 2, 'asked again once the back-off is over');
       await ntp.stop();

@@ -23,6 +23,14 @@ import { FakeNtp, reply, type ReplyFields } from '../helpers/fake-ntp.ts';
 /** 2036-02-07T06:28:16Z: NTP era 0 ends, the 32-bit seconds field wraps to 0 (RFC 5905 §6). */
 const ERA1 = Date.UTC(2036, 1, 7, 6, 28, 16);
 
+/**
+ * The measured offset is within half the round-trip delay of the truth (RFC 5905 §8: the true offset
+ * lies in θ ± δ/2), plus 5 ms for the millisecond clock and the server's timestamp placement.
+ */
+function nearly(offsetMs: number, expected: number, delayMs: number): void {
+  assert.ok(Math.abs(offsetMs - expected) <= Math.max(0, delayMs) / 2 + 5, `offset ${offsetMs} ms, expected ${expected} ± ${delayMs / 2} ms`);
+}
+
 async function rejection(p: Promise<unknown>): Promise<SntpError> {
   try {
     await p;
@@ -83,8 +91,8 @@ describe('against chronyd', () => {
 
   test('IPv4: offset near 0, stratum 8 (its `local stratum`), the local reference 127.127.1.1', async () => {
     const s = await sntpQuery({ address: '127.0.0.1', port: chrony.port, now: Date.now, timeoutMs: 2000 });
-    assert.ok(Math.abs(s.offsetMs) < 50, `offset ${s.offsetMs} ms`);
-    assert.ok(s.delayMs >= -1 && s.delayMs < 50, `delay ${s.delayMs} ms`);
+    nearly(s.offsetMs, 0, s.delayMs);
+    assert.ok(s.delayMs >= -1 && s.delayMs < 1000, `delay ${s.delayMs} ms`);
     assert.equal(s.stratum, 8);
     assert.equal(s.leap, 0);
     assert.equal(s.referenceId, '127.127.1.1');
@@ -93,18 +101,18 @@ describe('against chronyd', () => {
 
   test('IPv6 ::1', async () => {
     const s = await sntpQuery({ address: '::1', port: chrony.port, now: Date.now });
-    assert.ok(Math.abs(s.offsetMs) < 50, `offset ${s.offsetMs} ms`);
+    nearly(s.offsetMs, 0, s.delayMs);
     assert.equal(s.stratum, 8);
   });
 
   test('a local clock one hour slow measures an offset of +1 h', async () => {
     const s = await sntpQuery({ address: '127.0.0.1', port: chrony.port, now: () => Date.now() - 3_600_000 });
-    assert.ok(Math.abs(s.offsetMs - 3_600_000) < 50, `offset ${s.offsetMs} ms`);
+    nearly(s.offsetMs, 3_600_000, s.delayMs);
   });
 
   test('the local time as transmit timestamp works too', async () => {
     const s = await sntpQuery({ address: '127.0.0.1', port: chrony.port, now: Date.now, localTransmit: true });
-    assert.ok(Math.abs(s.offsetMs) < 50);
+    nearly(s.offsetMs, 0, s.delayMs);
   });
 
   test('the offset bound rejects a far-off answer', async () => {
@@ -137,7 +145,7 @@ describe('hostile and broken replies (fake server)', () => {
   test('a well-formed answer is accepted', async () => {
     answering({ offsetMs: 5000 });
     const s = await ask();
-    assert.ok(Math.abs(s.offsetMs - 5000) < 50);
+    nearly(s.offsetMs, 5000, s.delayMs);
     assert.equal(s.stratum, 2);
   });
 
@@ -185,7 +193,7 @@ describe('hostile and broken replies (fake server)', () => {
   test('a forged reply arriving first does not cut off the real one', async () => {
     fake.respond = (req) => [reply(req, { originate: 42n, offsetMs: 999_999 }), reply(req, { offsetMs: 1000 })];
     const s = await ask();
-    assert.ok(Math.abs(s.offsetMs - 1000) < 50, `offset ${s.offsetMs}`);
+    nearly(s.offsetMs, 1000, s.delayMs);
   });
 
   test('a silent server times out within the bound', async () => {
