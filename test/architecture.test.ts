@@ -51,6 +51,8 @@ const ALLOWED: Record<string, string[]> = {
   app: ['app', 'cli', 'session', 'config', 'features', 'twofa', 'auth', 'radius', 'ldap', 'openvpn', 'transports', 'util'],
   openvpn: ['openvpn', 'auth', 'util'],
   ldap: ['ldap', 'auth', 'util'],
+  time: ['time', 'util'],
+  log: ['log', 'util'],
 };
 
 test('imports follow the architecture', () => {

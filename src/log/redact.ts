@@ -1,0 +1,27 @@
+/**
+ * The last line of defence for "secrets, codes and passwords never appear in logs" (SPEC §11): callers
+ * already pass only safe fields, but a field whose name looks like a secret is dropped before an event
+ * leaves the process (syslog) or reaches flash (the permanent log), at any depth.
+ *
+ * The match is by substring, case-insensitive, so `userPassword`, `otp_code`, `apiKey`, `scratchCodes`
+ * and `sessionToken` are all caught. It also catches harmless names (`bypass`, `monkey`, `decode`): a
+ * dropped harmless field costs a little detail, a leaked secret costs the appliance.
+ */
+export const SECRET_FIELD = /pass|pwd|secret|code|key|token|otp|credential|cookie/i;
+
+/** `fields` without secret-looking names (nested objects too); `dropped` counts what was removed. */
+export function redactFields(fields: Record<string, unknown>): { fields: Record<string, unknown>; dropped: number } {
+  let dropped = 0;
+  const clean = (value: unknown, depth: number): unknown => {
+    if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+    if (depth > 8) return '[nested too deep]';
+    if (Array.isArray(value)) return value.map((v) => clean(v, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (SECRET_FIELD.test(k)) dropped++;
+      else out[k] = clean(v, depth + 1);
+    }
+    return out;
+  };
+  return { fields: clean(fields, 0) as Record<string, unknown>, dropped };
+}
