@@ -123,6 +123,12 @@ export const msg = {
   profileRemoteNote: (hostname: string) =>
     `The server address below is the hostname (${hostname}): if clients reach the appliance by another name or address, set it with "tunnel openvpn remote HOST"`,
 
+  // Time and logs [OURS]
+  clockSetByNtp: '% The clock is synchronized by NTP; remove the ntp server lines to set it by hand',
+  timezoneInvalid: (why: string) => `% ${why}`,
+  ntpNoSuchServer: (server: string) => `% NTP server ${server} is not configured`,
+  logNoSuchHost: (host: string) => `% Log host ${host} is not configured`,
+
   // Output modifiers [OURS]
   badRegex: (re: string) => `% Invalid regular expression: ${re}`,
 } as const;
