@@ -1,14 +1,17 @@
 /**
  * Time and logs through the CLI of an in-process appliance: `clock timezone` changes every displayed
- * time and nothing else (OTPs stay UTC), `clock set` takes local time, `ntp server` and `log host`
+ * time (the e-mail code's expiry too) and nothing else (OTPs stay UTC), `clock set` takes local time, `ntp server` and `log host`
  * lines with their `no` forms, `show log permanent` across a restart, and App.stop flushing it.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { emailTemplate } from '../../src/features/2fa/settings.ts';
+import { EmailOtp } from '../../src/twofa/email-otp.ts';
 import { base32Decode, hotp, timeStep } from '../../src/twofa/otp.ts';
 import { ApplianceClock } from '../../src/util/clock.ts';
+import { memoryLog } from '../../src/util/log.ts';
 import { adminSession, fixedClock, newApp, runLines, T0, tempFlash } from '../helpers/app.ts';
 
 const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
@@ -153,5 +156,22 @@ test('the permanent log: App.stop flushes it, and the next start shows it under 
     }
   } finally {
     flash.cleanup();
+  }
+});
+
+test('the e-mail code says until when in the configured zone; UTC without one', async () => {
+  const env = await newApp({ clock: fixedClock(T0) });
+  const s = adminSession(env.app);
+  const sent: string[] = [];
+  const mailer = () => ({ send: async (_to: string, _subject: string, text: string) => void sent.push(text) });
+  const otp = () => new EmailOtp(mailer, () => emailTemplate(env.app.config.current, env.app.flash), env.app.clock, memoryLog());
+  try {
+    assert.equal((await otp().issue('carol', 'carol@example.jp', 'vpn')).ok, true);
+    assert.match(sent[0]!, /until 2024-03-03 12:05:00 UTC\.$/m);
+    await runLines(s, 'conf t', 'clock timezone JST plus 9', 'end');
+    assert.equal((await otp().issue('carol', 'carol@example.jp', 'vpn')).ok, true);
+    assert.match(sent[1]!, /until 2024-03-03 21:05:00 JST\.$/m);
+  } finally {
+    await env.close();
   }
 });
