@@ -191,6 +191,31 @@ export class TwoFactor {
     return s.rejectUnconfigured ? 'reject' : 'first-factor';
   }
 
+  /** Whether `name`'s record is locked out now (the lockout code checks count into). False without a record. */
+  async lockedOut(name: string): Promise<boolean> {
+    const u = await this.store.get(name);
+    return u?.lockedUntil !== undefined && u.lockedUntil > this.clock.now();
+  }
+
+  /**
+   * A wrong password for `name` at a front door that asks no code first (the self-registration page):
+   * counted, durably, toward the same lockout as a refused code (SPEC §8: failures count in the same
+   * per-user lockout as RADIUS). False, and nothing counted, when `name` has no record.
+   */
+  passwordFailed(name: string): Promise<boolean> {
+    return this.serial(name, async () => {
+      const u = await this.store.get(name);
+      if (!u) return false;
+      const outcome = failed(u, 'bad-code', this.clock.now(), this.settings());
+      await this.write(outcome.next);
+      if (outcome.lockedOut) {
+        this.counters.lockouts++;
+        this.log.info('2fa-locked-out', { user: name, until: new Date(outcome.next.lockedUntil!).toISOString() });
+      }
+      return true;
+    });
+  }
+
   /** Mails a code to the user's address (policy 'email'); the caller binds it to its challenge. */
   async mailCode(name: string): Promise<IssueResult> {
     const address = (await this.store.get(name))?.email;
