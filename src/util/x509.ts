@@ -6,7 +6,7 @@
  */
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { createHash, webcrypto, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -115,9 +115,31 @@ export async function issue(ca: CertifiedKey, r: CertificateRequest, purpose: 's
   return { cert: cert.toString('pem'), key: await exportKey(keys as unknown as CryptoKeyPair) };
 }
 
-/** What `show` commands tell about a certificate: SHA-256 fingerprint (as OpenSSL prints it) and expiry. */
-export function describeCertificate(pem: string): { fingerprint: string; notAfter: Date; subject: string } {
+/** What `show` commands tell about a certificate: SHA-256 fingerprint (as OpenSSL prints it), expiry, names. */
+export function describeCertificate(pem: string): { fingerprint: string; notAfter: Date; subject: string; dnsNames: string[] } {
   const c = new X509Certificate(pem);
   const fp = createHash('sha256').update(c.raw).digest('hex').toUpperCase().match(/../g)!.join(':');
-  return { fingerprint: fp, notAfter: new Date(c.validTo), subject: c.subject };
+  // Node prints subjectAltName as "DNS:a.example, IP Address:192.0.2.1".
+  const dnsNames = (c.subjectAltName ?? '').split(/,\s*/).flatMap((n) => (n.startsWith('DNS:') ? [n.slice(4)] : []));
+  return { fingerprint: fp, notAfter: new Date(c.validTo), subject: c.subject, dnsNames };
+}
+
+/**
+ * Checks a certificate and key an administrator brings (PEM): both parse, and the key is the one the
+ * certificate was issued for. Throws an Error that says which of them is wrong.
+ */
+export function checkCertifiedKey(pair: CertifiedKey): void {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(pair.cert);
+  } catch {
+    throw new Error('the certificate file is not a PEM X.509 certificate');
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pair.key);
+  } catch {
+    throw new Error('the key file is not a PEM private key without a passphrase');
+  }
+  if (!cert.checkPrivateKey(key)) throw new Error('the key does not belong to the certificate');
 }

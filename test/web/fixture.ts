@@ -5,6 +5,8 @@
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
+import { createServer, type Server } from 'node:net';
+import { connect } from 'node:tls';
 import type { Clock } from '../../src/util/clock.ts';
 import { memoryLog } from '../../src/util/log.ts';
 import { selfSignedServer, type CertifiedKey } from '../../src/util/x509.ts';
@@ -163,5 +165,32 @@ export function postLogin(
     headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...(f.cookie ? { Cookie: f.cookie } : {}), ...f.headers },
     body: form.toString(),
     localAddress: f.localAddress,
+  });
+}
+
+/** A TCP port of 127.0.0.1 held by a server of ours until `server` is closed. */
+export async function occupyPort(): Promise<{ port: number; server: Server }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as { port: number }).port, server };
+}
+
+/** A port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const { port, server } = await occupyPort();
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** SHA-256 fingerprint (OpenSSL style) of the certificate a new TLS connection to 127.0.0.1:`port` is shown. */
+export function servedFingerprint(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      const fp = socket.getPeerCertificate().fingerprint256;
+      socket.destroy();
+      resolve(fp);
+    });
+    socket.on('error', reject);
+    socket.setTimeout(5000, () => socket.destroy(new Error('TLS connect timed out')));
   });
 }
