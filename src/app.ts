@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { ChallengeStore } from './auth/challenges.ts';
 import { CliLogin, type CliLoginAttempt } from './auth/cli-login.ts';
 import { login } from './auth/login.ts';
+import { SelfRegistration } from './auth/registration.ts';
 import { BootEnv } from './config/boot-env.ts';
 import { factoryConfig, type RunningConfig } from './config/model.ts';
 import { ConfigStore } from './config/store.ts';
@@ -18,7 +19,9 @@ import type { Appliance } from './features/appliance.ts';
 import { productGrammar } from './features/grammar.ts';
 import { handlers, renderRunning, sections } from './features/index.ts';
 import { smtpSettings } from './features/mail/settings.ts';
-import { radiusSettings } from './features/radius-local/settings.ts';
+import { radiusSettings, registrationRadiusSettings } from './features/radius-local/settings.ts';
+import { registrationPageSettings } from './features/self-registration/settings.ts';
+import { RadiusHostsFirstFactor } from './radius/first-factor.ts';
 import { Radius } from './radius/radius.ts';
 import { SessionRegistry, type OpenSessionOptions } from './session/registry.ts';
 import { runConfigScript, type BootReport } from './session/script.ts';
@@ -32,6 +35,7 @@ import { Flash } from './util/flash.ts';
 import { acquireFlashLock, type FlashLock } from './util/flash-lock.ts';
 import { AuditTrail, type Log } from './util/log.ts';
 import { SecretBox } from './util/secret-box.ts';
+import { RegistrationService } from './web/index.ts';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -48,6 +52,9 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
   readonly sessions: SessionRegistry<Appliance>;
   readonly radius: Radius;
   readonly ssh: SshServer;
+  /** The self-registration page (SPEC §8) and its backend. */
+  readonly registration: RegistrationService;
+  readonly selfRegistration: SelfRegistration;
   readonly secrets: SecretBox;
   private readonly cliLogin: CliLogin;
   private readonly view: Appliance;
@@ -70,6 +77,18 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     this.radius = new Radius({ settings: this.config.derived(radiusSettings), login: (r) => login(r, { twofa, challenges, now }), log, now });
     this.cliLogin = new CliLogin(() => this.config.current.users, log, () => performance.now());
     this.ssh = new SshServer(this);
+    // The page checks passwords with the RADIUS path's own first-factor code (`group ldap` joins here
+    // once LDAP servers can be configured; the CLI refuses it until then).
+    const registrationFirstFactor = new RadiusHostsFirstFactor(config.derived(registrationRadiusSettings), this.radius.upstream, this.radius.localUsers);
+    this.selfRegistration = new SelfRegistration({
+      twofa,
+      firstFactor: () => registrationFirstFactor,
+      settings: config.derived(twofaSettings),
+      clock,
+      monotonic: () => performance.now(),
+      log,
+    });
+    this.registration = new RegistrationService({ backend: this.selfRegistration, flash, clock, log, settings: config.derived(registrationPageSettings) });
     this.view = this.applianceView();
     const grammar = productGrammar();
     this.sessions = new SessionRegistry((id) => ({
@@ -116,6 +135,11 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     return {
       config: this.config, clock: this.clock, flash: this.flash, bootEnv: this.bootEnv, secrets: this.secrets, log: this.log,
       twofa: this.twofa, ssh: this.ssh, radius: this.radius, version: VERSION, sectionNames: sections.map((s) => s.name),
+      registration: {
+        status: () => ({ ...app.registration.status(), lockedOutNames: app.selfRegistration.lockedOutNames() }),
+        apply: () => app.registration.apply(),
+        clearLockout: (name, by) => app.selfRegistration.clearLockout(name, by),
+      },
       bootedAt: () => app.bootedAt,
       renderRunning: (section) => renderRunning(app.config.current, (t) => app.secrets.seal(t), section),
       sessions: () => app.sessions.list(),
@@ -154,7 +178,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
   private async boot(): Promise<void> {
     this.bootedAt = this.clock.now();
     const file = this.bootEnv.boot().configFile;
-    const listeners = [this.radius.listener, this.ssh.listener];
+    const listeners = [this.radius.listener, this.ssh.listener, this.registration];
     for (const l of listeners) l.hold();
     const errors = await this.config.batch(async () => {
       this.config.reset();
@@ -172,6 +196,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     this.log.info('booted', { file: `flash:/${file}`, errors: errors.length });
     await this.ssh.apply();
     await this.radius.apply();
+    await this.registration.apply();
   }
 
   /** `reboot`: every session ends, the config goes back to factory defaults and boots again. */
@@ -188,6 +213,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     this.sessions.closeAll();
     await this.ssh.stop();
     await this.radius.stop();
+    await this.registration.stop();
     await this.twofa.close();
     this.lock.release();
   }

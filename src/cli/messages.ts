@@ -99,6 +99,11 @@ export const msg = {
   radiusNoSuchNas: (address: string) => `% NAS ${address} is not configured`,
   ldapUnsupported: '% LDAP servers are not supported yet',
 
+  // The self-registration page [OURS]
+  registrationCannotListen: (why: string) => `% Warning: the self-registration page cannot listen: ${why}`,
+  registrationBadCertificate: (why: string) => `% The certificate cannot be used: ${why}`,
+  registrationCertificateExpired: (when: string) => `% Warning: the certificate expired on ${when}; browsers will refuse it`,
+
   // Output modifiers [OURS]
   badRegex: (re: string) => `% Invalid regular expression: ${re}`,
 } as const;

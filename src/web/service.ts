@@ -51,8 +51,6 @@ export class RegistrationService {
   readonly server: RegistrationServer;
   private held = false;
   private applying: Promise<unknown> = Promise.resolve();
-  /** The settings last applied, as a comparable key. */
-  private applied: string | undefined;
   /** Why the certificate could not be loaded (the listener keeps what it had). */
   private certificateError: string | undefined;
   private certificate: CertificateInfo | undefined;
@@ -61,7 +59,7 @@ export class RegistrationService {
     this.server = new RegistrationServer({ backend: o.backend, log: o.log, clock: o.clock, limits: o.limits });
   }
 
-  /** While a startup config is applied nothing is opened; `release` is followed by `apply(true)`. */
+  /** While a startup config is applied nothing is opened; `release` is followed by `apply()`. */
   hold(): void {
     this.held = true;
   }
@@ -71,14 +69,13 @@ export class RegistrationService {
   }
 
   /**
-   * Opens, moves, re-keys or closes the page as the settings say. Without `force`, unchanged settings
-   * are left alone (every config change calls this); with it (the page's own commands, boot) the
-   * certificate files are read again and a port that could not be had is tried again. Resolves to an
-   * error text when the page cannot listen or its certificate cannot be used.
+   * Opens, moves, re-keys or closes the page as the settings say, reading the certificate files again
+   * (a renewed certificate is served to new connections) and trying again a port that could not be had.
+   * Resolves to an error text when the page cannot listen or its certificate cannot be used.
    */
-  apply(force = false): Promise<string | undefined> {
+  apply(): Promise<string | undefined> {
     if (this.held) return Promise.resolve(undefined);
-    const run = this.applying.then(() => this.reconcile(force));
+    const run = this.applying.then(() => this.reconcile());
     this.applying = run.catch(() => undefined);
     return run;
   }
@@ -95,11 +92,8 @@ export class RegistrationService {
     await this.server.close();
   }
 
-  private async reconcile(force: boolean): Promise<string | undefined> {
+  private async reconcile(): Promise<string | undefined> {
     const want = this.o.settings();
-    const key = want && JSON.stringify([want.port, want.certificate?.cert, want.certificate?.key]);
-    if (!force && key === this.applied) return this.status().error;
-    this.applied = key;
     this.certificateError = undefined;
     if (!want) {
       this.certificate = undefined;

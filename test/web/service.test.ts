@@ -48,15 +48,15 @@ const failureOf = (port: number) => fetchPage(port).then(
   (e: NodeJS.ErrnoException) => e.code,
 );
 
-test('held: nothing opens until released; then one forced apply opens it with a self-signed certificate made once and kept in flash', async () => {
+test('held: nothing opens until released; then one apply opens it with a self-signed certificate made once and kept in flash', async () => {
   const s = newService();
   const port = await freePort();
   s.service.hold();
   s.set({ port, certificate: undefined, hostname: 'gw1' });
-  assert.equal(await s.service.apply(true), undefined);
+  assert.equal(await s.service.apply(), undefined);
   assert.equal(s.service.status().listening, false, 'held');
   s.service.release();
-  assert.equal(await s.service.apply(true), undefined);
+  assert.equal(await s.service.apply(), undefined);
   const status = s.service.status();
   assert.equal(status.listening, true);
   assert.equal(status.port, port);
@@ -73,7 +73,7 @@ test('held: nothing opens until released; then one forced apply opens it with a 
   await s.service.stop();
   const again = newService(s.dir);
   again.set({ port, certificate: undefined, hostname: 'renamed' });
-  assert.equal(await again.service.apply(true), undefined);
+  assert.equal(await again.service.apply(), undefined);
   assert.equal(again.service.status().certificate?.fingerprint, status.certificate?.fingerprint);
   assert.equal(again.log.events.filter((e) => e.event === 'web-certificate-created').length, 0);
 });
@@ -96,7 +96,7 @@ test('a kept self-signed certificate is made again when its key is not its own, 
   assert.equal(log.events.filter((e) => e.event === 'web-certificate-created').length, 3);
 });
 
-test('it follows its settings: unchanged settings are left alone, a new port moves it, none closes it', async () => {
+test('it follows its settings: unchanged settings leave the listener alone, a new port moves it, none closes it', async () => {
   const s = newService();
   const [a, b] = [await freePort(), await freePort()];
   s.set({ port: a, certificate: undefined, hostname: 'gw1' });
@@ -113,15 +113,15 @@ test('it follows its settings: unchanged settings are left alone, a new port mov
   assert.deepEqual([s.service.status().listening, s.service.status().certificate], [false, undefined]);
 });
 
-test('a port in use: an error now, and the next forced apply tries again', async () => {
+test('a port in use: an error now, and the next apply tries again', async () => {
   const s = newService();
   const held = await occupyPort();
   s.set({ port: held.port, certificate: undefined, hostname: 'gw1' });
   assert.equal(await s.service.apply(), `port ${held.port} is already in use`);
   assert.equal(s.service.status().error, `port ${held.port} is already in use`);
-  assert.equal(await s.service.apply(), `port ${held.port} is already in use`, 'unchanged settings: the same answer, no new attempt');
+  assert.equal(await s.service.apply(), `port ${held.port} is already in use`, 'still in use');
   await new Promise((r) => held.server.close(r));
-  assert.equal(await s.service.apply(true), undefined);
+  assert.equal(await s.service.apply(), undefined);
   assert.equal(s.service.status().listening, true);
 });
 
@@ -132,7 +132,7 @@ test('an installed certificate is served; one that cannot be used is an error an
   writeFileSync(join(s.dir, 'gw.crt'), real.cert);
   writeFileSync(join(s.dir, 'gw.key'), real.key);
   s.set({ port, certificate: { cert: 'gw.crt', key: 'gw.key' }, hostname: 'gw1' });
-  assert.equal(await s.service.apply(true), undefined);
+  assert.equal(await s.service.apply(), undefined);
   const fp = describeCertificate(real.cert).fingerprint;
   assert.equal(await servedFingerprint(port), fp);
   assert.deepEqual([s.service.status().certificate?.source, s.service.status().certificate?.dnsNames], ['flash:/gw.crt', ['gw.example.jp']]);
@@ -140,7 +140,7 @@ test('an installed certificate is served; one that cannot be used is an error an
 
   // The key file is replaced by a key of another certificate: refused, the old pair stays in service.
   writeFileSync(join(s.dir, 'gw.key'), (await selfSignedServer({ commonName: 'other', now: T0, days: 1 })).key);
-  assert.equal(await s.service.apply(true), 'the certificate cannot be used: the key does not belong to the certificate');
+  assert.equal(await s.service.apply(), 'the certificate cannot be used: the key does not belong to the certificate');
   assert.equal(await servedFingerprint(port), fp);
   assert.equal(s.service.status().listening, true);
   assert.match(s.service.status().error ?? '', /does not belong/);
