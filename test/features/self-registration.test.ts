@@ -8,9 +8,11 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { describeCertificate, selfSignedServer } from '../../src/util/x509.ts';
-import { LOGIN_FAILED } from '../../src/web/pages/login-form.ts';
+import { certificateAuthority, describeCertificate, issue, selfSignedServer } from '../../src/util/x509.ts';
+import { LOGIN_FAILED, TRY_LATER } from '../../src/web/pages/login-form.ts';
 import { adminSession, newApp, runLines, T0, tempFlash } from '../helpers/app.ts';
+import { startFreeradius } from '../helpers/freeradius.ts';
+import { freeUdpPort } from '../helpers/ports.ts';
 import { fetchPage, freePort, occupyPort, openForm, postLogin, servedFingerprint, testCertificate } from '../web/fixture.ts';
 
 type Env = Awaited<ReturnType<typeof newApp>>;
@@ -158,6 +160,19 @@ test('2fa self-registration certificate: checked when configured, served at once
     assert.equal(s['URL'], `https://gw.example.jp:${port}/2fa-registration`, 'the name the certificate is for');
     assert.match(env.app.renderRunning('2fa'), new RegExp(`2fa self-registration certificate flash:/gw\\.crt key flash:/gw\\.key\\n2fa self-registration port ${port}\\n`));
 
+    // A certificate from a CA, with the CA after it in the file (the chain a server sends); not the other way round.
+    const ca = await certificateAuthority({ commonName: 'Example CA', now: T0, days: 365 });
+    const leaf = await issue(ca, { commonName: 'vpn.example.jp', dnsNames: ['vpn.example.jp'], now: T0, days: 90 }, 'server');
+    write('chain.crt', `${leaf.cert}\n${ca.cert}\n`);
+    write('reversed.crt', `${ca.cert}\n${leaf.cert}\n`);
+    write('glued.crt', leaf.cert + ca.cert);
+    write('leaf.key', leaf.key);
+    assert.match(await conf('2fa self-registration certificate flash:/reversed.crt key flash:/leaf.key'), /^% The certificate cannot be used: the certificates in the file are not in order/m);
+    assert.match(await conf('2fa self-registration certificate flash:/glued.crt key flash:/leaf.key'), /^% The certificate cannot be used: TLS does not accept the files: .*bad end line$/m, 'no line break between two certificates');
+    assert.doesNotMatch(await conf('2fa self-registration certificate flash:/chain.crt key flash:/leaf.key'), /%/);
+    assert.equal(await servedFingerprint(port), describeCertificate(leaf.cert).fingerprint);
+    assert.equal((await shown(env))['URL'], `https://vpn.example.jp:${port}/2fa-registration`);
+
     // An expired certificate is taken with a warning (the administrator may be about to replace it).
     const old = await selfSignedServer({ commonName: 'old', now: T0 - 400 * 86_400_000, days: 30 });
     write('old.crt', old.cert);
@@ -273,6 +288,55 @@ test('through the page: registration, a second one refused, counted in show; cle
     s = await shown(env);
     assert.equal(s['Registrations'], '3');
   } finally {
+    await env.close();
+  }
+});
+
+test('a registration group of upstream RADIUS servers is asked with the RADIUS path’s own client; a silent one is “try later”', async () => {
+  const env = await newApp();
+  const { conf } = cli(env);
+  const [frPort, frAcct, deadPort] = [await freeUdpPort(), await freeUdpPort(), await freeUdpPort()];
+  const fr = await startFreeradius(frPort, frAcct);
+  try {
+    const tls = await testCertificate();
+    writeFileSync(join(env.dir, 'page.crt'), tls.cert);
+    writeFileSync(join(env.dir, 'page.key'), tls.key);
+    const port = await freePort();
+    const setup = await conf(
+      'service 2fa',
+      '2fa self-registration certificate flash:/page.crt key flash:/page.key',
+      `2fa self-registration port ${port}`,
+      `radius-server host 127.0.0.1 auth-port ${frPort} key upstreamsecret`,
+      `radius-server host 127.0.0.1 auth-port ${deadPort} key nobody-answers`,
+      'radius-server timeout 1',
+      'radius-server retransmit 0',
+      'aaa group server radius corp',
+      `server 127.0.0.1 auth-port ${frPort}`,
+      'exit',
+      'aaa group server radius silent',
+      `server 127.0.0.1 auth-port ${deadPort}`,
+      'exit',
+      'aaa authentication 2fa-registration default group corp',
+    );
+    assert.doesNotMatch(setup, /%/);
+    const login = async (user: string, password: string) => {
+      const form = await openForm(port);
+      return postLogin(port, { user, password, cookie: form.cookie, token: form.token });
+    };
+    // FreeRADIUS (fixtures/freeradius/users) knows carol; the local users do not.
+    assert.equal((await login('carol', 'carol-upstream')).status, 200);
+    assert.equal((await env.app.twofa.get('carol'))?.kind, 'totp');
+    assert.ok((await login('alice', 'wrong')).body.includes(LOGIN_FAILED));
+    assert.equal(env.app.radius.upstream.counters.get(`127.0.0.1:${frPort}`)?.accepts, 1, 'show radius statistics counts the page’s requests too');
+    assert.equal(env.app.radius.upstream.counters.get(`127.0.0.1:${frPort}`)?.rejects, 1);
+
+    await conf('aaa authentication 2fa-registration default group silent');
+    const silent = await login('carol', 'carol-upstream');
+    assert.equal(silent.status, 503);
+    assert.ok(silent.body.includes(TRY_LATER));
+    assert.equal((await shown(env))['First factor timeouts'], '1');
+  } finally {
+    await fr.stop();
     await env.close();
   }
 });

@@ -5,13 +5,14 @@
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
-import { createServer, type Server } from 'node:net';
 import { connect } from 'node:tls';
 import type { Clock } from '../../src/util/clock.ts';
 import { memoryLog } from '../../src/util/log.ts';
 import { selfSignedServer, type CertifiedKey } from '../../src/util/x509.ts';
 import { RegistrationServer } from '../../src/web/server.ts';
 import type { Registration, RegistrationBackend, RegistrationResult, WebLimits } from '../../src/web/types.ts';
+
+export { freePort, occupyPort } from '../helpers/ports.ts';
 
 /** RFC 4648 §6 base32, no padding (what authenticator apps expect in `secret=`). */
 export function base32(bytes: Buffer): string {
@@ -166,20 +167,6 @@ export function postLogin(
     body: form.toString(),
     localAddress: f.localAddress,
   });
-}
-
-/** A TCP port of 127.0.0.1 held by a server of ours until `server` is closed. */
-export async function occupyPort(): Promise<{ port: number; server: Server }> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as { port: number }).port, server };
-}
-
-/** A port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const { port, server } = await occupyPort();
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 /** SHA-256 fingerprint (OpenSSL style) of the certificate a new TLS connection to 127.0.0.1:`port` is shown. */
