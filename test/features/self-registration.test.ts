@@ -25,6 +25,15 @@ async function shown(env: Env): Promise<Record<string, string>> {
   const out = await cli(env).run('show 2fa self-registration');
   return Object.fromEntries([...out.matchAll(/^(\S[^:\n]*?) +: (.*)$/gm)].map((m) => [m[1]!, m[2]!]));
 }
+/** Runs `work` with an appliance on the flash `dir`, stopped afterwards whatever happens (the flash stays). */
+async function withApp<T>(dir: string, work: (env: Env) => Promise<T>): Promise<T> {
+  const env = await newApp({ dir });
+  try {
+    return await work(env);
+  } finally {
+    await env.app.stop();
+  }
+}
 const refusedAt = (port: number) => fetchPage(port).then(
   () => undefined,
   (e: NodeJS.ErrnoException) => e.code,
@@ -69,25 +78,28 @@ test('the commands need service 2fa; the page opens, moves and closes with the c
 });
 
 test('a port in use is a % warning; the setting stays, and entering the command again listens once it is free', async () => {
-  const env = await newApp();
-  const { conf } = cli(env);
   const held = await occupyPort();
   try {
-    const out = await conf('service 2fa', `2fa self-registration port ${held.port}`);
-    assert.match(out, new RegExp(`^% Warning: the self-registration page cannot listen: port ${held.port} is already in use$`, 'm'));
-    assert.equal((await shown(env))['State'], `Not listening (port ${held.port} is already in use)`);
-    assert.match(env.app.renderRunning(), new RegExp(`2fa self-registration port ${held.port}`));
-    // Other commands do not retry (nor fill the log with the same failure).
-    const failures = () => env.log.events.filter((e) => e.event === 'web-listen-failed').length;
-    const before = failures();
-    await conf('hostname gw2');
-    assert.equal(failures(), before);
-    await new Promise((r) => held.server.close(r));
-    assert.doesNotMatch(await conf(`2fa self-registration port ${held.port}`), /%/);
-    assert.equal((await shown(env))['State'], `Listening on TCP port ${held.port}`);
+    const env = await newApp();
+    const { conf } = cli(env);
+    try {
+      const out = await conf('service 2fa', `2fa self-registration port ${held.port}`);
+      assert.match(out, new RegExp(`^% Warning: the self-registration page cannot listen: port ${held.port} is already in use$`, 'm'));
+      assert.equal((await shown(env))['State'], `Not listening (port ${held.port} is already in use)`);
+      assert.match(env.app.renderRunning(), new RegExp(`2fa self-registration port ${held.port}`));
+      // Other commands do not retry (nor fill the log with the same failure).
+      const failures = () => env.log.events.filter((e) => e.event === 'web-listen-failed').length;
+      const before = failures();
+      await conf('hostname gw2');
+      assert.equal(failures(), before);
+      await new Promise((r) => held.server.close(r));
+      assert.doesNotMatch(await conf(`2fa self-registration port ${held.port}`), /%/);
+      assert.equal((await shown(env))['State'], `Listening on TCP port ${held.port}`);
+    } finally {
+      await env.close();
+    }
   } finally {
-    held.server.close();
-    await env.close();
+    if (held.server.listening) held.server.close();
   }
 });
 
@@ -108,21 +120,19 @@ test('the self-signed certificate is made once and survives a restart and a rebo
   const flash = tempFlash();
   const port = await freePort();
   try {
-    let env = await newApp({ dir: flash.dir });
-    await cli(env).conf('service 2fa', `2fa self-registration port ${port}`, 'end', 'write memory');
-    const first = (await shown(env))['Certificate SHA-256'];
-    assert.match(first ?? '', /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
-    await env.app.reboot();
-    assert.equal(await servedFingerprint(port), first);
-    await env.app.stop();
-    env = await newApp({ dir: flash.dir });
-    try {
+    const first = await withApp(flash.dir, async (env) => {
+      await cli(env).conf('service 2fa', `2fa self-registration port ${port}`, 'end', 'write memory');
+      const fp = (await shown(env))['Certificate SHA-256'];
+      assert.match(fp ?? '', /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+      await env.app.reboot();
+      assert.equal(await servedFingerprint(port), fp);
+      return fp;
+    });
+    await withApp(flash.dir, async (env) => {
       assert.equal(await servedFingerprint(port), first);
       assert.equal((await shown(env))['Certificate SHA-256'], first);
       assert.equal(env.log.events.filter((e) => e.event === 'web-certificate-created').length, 0);
-    } finally {
-      await env.app.stop();
-    }
+    });
   } finally {
     flash.cleanup();
   }
@@ -214,28 +224,25 @@ test('render → boot → render with the page on, an installed certificate and 
     const tls = await testCertificate();
     writeFileSync(join(flash.dir, 'page.crt'), tls.cert);
     writeFileSync(join(flash.dir, 'page.key'), tls.key);
-    const first = await newApp({ dir: flash.dir });
-    await cli(first).conf(
-      'service 2fa',
-      '2fa self-registration certificate flash:/page.crt key flash:/page.key',
-      `2fa self-registration port ${port}`,
-      'radius-server host 192.0.2.10 key upstream',
-      'aaa group server radius corp',
-      'server 192.0.2.10',
-      'exit',
-      'aaa authentication 2fa-registration default group corp',
-    );
-    const rendered = first.app.renderRunning();
-    await first.app.stop();
+    const rendered = await withApp(flash.dir, async (env) => {
+      await cli(env).conf(
+        'service 2fa',
+        '2fa self-registration certificate flash:/page.crt key flash:/page.key',
+        `2fa self-registration port ${port}`,
+        'radius-server host 192.0.2.10 key upstream',
+        'aaa group server radius corp',
+        'server 192.0.2.10',
+        'exit',
+        'aaa authentication 2fa-registration default group corp',
+      );
+      return env.app.renderRunning();
+    });
     writeFileSync(join(flash.dir, 'default.cfg'), rendered);
-    const second = await newApp({ dir: flash.dir });
-    try {
-      assert.deepEqual(second.report.errors, []);
-      assert.equal(second.app.renderRunning(), rendered);
+    await withApp(flash.dir, async (env) => {
+      assert.deepEqual(env.report.errors, []);
+      assert.equal(env.app.renderRunning(), rendered);
       assert.equal(await servedFingerprint(port), describeCertificate(tls.cert).fingerprint);
-    } finally {
-      await second.app.stop();
-    }
+    });
   } finally {
     flash.cleanup();
   }
@@ -295,9 +302,10 @@ test('through the page: registration, a second one refused, counted in show; cle
 test('a registration group of upstream RADIUS servers is asked with the RADIUS path’s own client; a silent one is “try later”', async () => {
   const env = await newApp();
   const { conf } = cli(env);
-  const [frPort, frAcct, deadPort] = [await freeUdpPort(), await freeUdpPort(), await freeUdpPort()];
-  const fr = await startFreeradius(frPort, frAcct);
+  let fr: Awaited<ReturnType<typeof startFreeradius>> | undefined;
   try {
+    const [frPort, frAcct, deadPort] = [await freeUdpPort(), await freeUdpPort(), await freeUdpPort()];
+    fr = await startFreeradius(frPort, frAcct);
     const tls = await testCertificate();
     writeFileSync(join(env.dir, 'page.crt'), tls.cert);
     writeFileSync(join(env.dir, 'page.key'), tls.key);
@@ -336,7 +344,7 @@ test('a registration group of upstream RADIUS servers is asked with the RADIUS p
     assert.ok(silent.body.includes(TRY_LATER));
     assert.equal((await shown(env))['First factor timeouts'], '1');
   } finally {
-    await fr.stop();
+    await fr?.stop();
     await env.close();
   }
 });
