@@ -30,6 +30,29 @@ export interface SshControl {
   apply(): Promise<string | undefined>;
 }
 
+/** What `show 2fa self-registration` reports. */
+export interface RegistrationStatus extends ListenerStatus {
+  /** The certificate served (or to be served while the page cannot listen). */
+  readonly certificate: { readonly source: string; readonly fingerprint: string; readonly notAfter: Date; readonly subject: string; readonly dnsNames: readonly string[] } | undefined;
+  readonly counters: {
+    readonly registrations: number;
+    readonly failures: Readonly<Record<'bad-login' | 'locked-out' | 'already-registered' | 'first-factor-timeout' | 'unavailable', number>>;
+    readonly csrfRejected: number;
+    readonly rateLimited: number;
+  };
+  /** Names without a 2FA record that the page locks out now. */
+  readonly lockedOutNames: number;
+}
+
+/** The self-registration page as handlers drive it. */
+export interface RegistrationControl {
+  status(): RegistrationStatus;
+  /** Makes the page follow the running config, reading the certificate files again; an error text if it cannot listen. */
+  apply(): Promise<string | undefined>;
+  /** Forgets the page's failed logins of a name without a 2FA record; true if there were any. */
+  clearLockout(name: string, by: string): boolean;
+}
+
 /** The appliance as handlers see it. */
 export interface Appliance {
   readonly config: ConfigStore<RunningConfig>;
@@ -49,6 +72,7 @@ export interface Appliance {
   readonly ldap: { readonly statistics: LdapStatistics };
   /** The embedded OpenVPN server: one child per running `interface tunnelN`. */
   readonly openvpn: OpenVpn;
+  readonly registration: RegistrationControl;
   /** Emulated software version. */
   readonly version: string;
   /** Appliance-clock time of the last boot. */

@@ -208,6 +208,31 @@ export class TwoFactor {
     return without;
   }
 
+  /** Whether `name`'s record is locked out now (the lockout code checks count into). False without a record. */
+  async lockedOut(name: string): Promise<boolean> {
+    const u = await this.store.get(name);
+    return u?.lockedUntil !== undefined && u.lockedUntil > this.clock.now();
+  }
+
+  /**
+   * A wrong password for `name` at a front door that asks no code first (the self-registration page):
+   * counted, durably, toward the same lockout as a refused code (SPEC §8: failures count in the same
+   * per-user lockout as RADIUS). False, and nothing counted, when `name` has no record.
+   */
+  passwordFailed(name: string): Promise<boolean> {
+    return this.serial(name, async () => {
+      const u = await this.store.get(name);
+      if (!u) return false;
+      const outcome = failed(u, 'bad-code', this.clock.now(), this.settings());
+      await this.write(outcome.next);
+      if (outcome.lockedOut) {
+        this.counters.lockouts++;
+        this.log.info('2fa-locked-out', { user: name, until: new Date(outcome.next.lockedUntil!).toISOString() });
+      }
+      return true;
+    });
+  }
+
   /**
    * Mails a code (policies 'email', 'email-or-…'); the caller binds it to its challenge. The address
    * registered with `2fa user NAME email` wins; `fromFirstFactor` (the directory's) is used without one.
