@@ -63,10 +63,13 @@ export function checkMessageAuthenticator(p: Packet, secret: Buffer, requestAuth
   if (at === undefined) return undefined;
   const value = p.raw.subarray(at, at + 16);
   if (value.length !== 16) return false;
-  const copy = Buffer.from(p.raw);
-  ZERO16.copy(copy, at);
-  if (requestAuthenticator) requestAuthenticator.copy(copy, 4);
-  return timingSafeEqual(createHmac('md5', secret).update(copy).digest(), value);
+  // HMAC over the packet as if the value were zero (and, for a response, the request's authenticator
+  // in its place), fed in pieces rather than from a modified copy.
+  const h = createHmac('md5', secret);
+  if (requestAuthenticator) h.update(p.raw.subarray(0, 4)).update(requestAuthenticator).update(p.raw.subarray(20, at));
+  else h.update(p.raw.subarray(0, at));
+  h.update(ZERO16).update(p.raw.subarray(at + 16));
+  return timingSafeEqual(h.digest(), value);
 }
 
 /**
