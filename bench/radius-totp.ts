@@ -170,4 +170,3 @@ export async function runTotpBench(): Promise<string[]> {
   return rows;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write((await runTotpBench()).join('\n') + '\n');
