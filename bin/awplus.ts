@@ -46,7 +46,8 @@ async function main(): Promise<number> {
 
   // Audit and error events go to stderr as JSON lines (SPEC §11); the console transcript stays on stdout.
   let app: App | undefined;
-  const log = jsonLog((line) => void process.stderr.write(line), () => app?.clock.now() ?? Date.now());
+  const log = jsonLog((text) => void process.stderr.write(text), () => app?.clock.now() ?? Date.now());
+  flushLog = log.flush;
   try {
     app = await App.start({ flash, log: values.daemon ? log : quietLog(log) });
   } catch (e) {
@@ -60,6 +61,7 @@ async function main(): Promise<number> {
   const bootErrors = formatBootReport(running.bootReport);
 
   if (values.daemon) {
+    log.flush();
     process.stderr.write(bootErrors);
     const server = await listenControlSocket(running, running.flash.dir);
     running.on('rebooted', (r) => process.stderr.write(formatBootReport(r)));
@@ -84,12 +86,19 @@ async function main(): Promise<number> {
 
 /** On the console only errors are written to stderr; routine events would interleave with the session. */
 function quietLog(log: ReturnType<typeof jsonLog>): ReturnType<typeof jsonLog> {
-  return { info: () => {}, error: log.error };
+  return { info: () => {}, error: log.error, flush: log.flush };
 }
 
+/** Writes log lines still pending (they are written after each turn of the event loop). */
+let flushLog = () => {};
+
 main().then(
-  (status) => process.exit(status),
+  (status) => {
+    flushLog();
+    process.exit(status);
+  },
   (e: unknown) => {
+    flushLog();
     process.stderr.write(`awplus: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exit(1);
   },

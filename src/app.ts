@@ -12,6 +12,7 @@ import { ChallengeStore } from './auth/challenges.ts';
 import { CliLogin, type CliLoginAttempt } from './auth/cli-login.ts';
 import { login } from './auth/login.ts';
 import type { LoginRequest } from './auth/types.ts';
+import { SelfRegistration } from './auth/registration.ts';
 import { BootEnv } from './config/boot-env.ts';
 import { factoryConfig, type RunningConfig } from './config/model.ts';
 import { ConfigStore } from './config/store.ts';
@@ -19,14 +20,15 @@ import { emailTemplate, twofaSettings } from './features/2fa/settings.ts';
 import type { Appliance } from './features/appliance.ts';
 import { productGrammar } from './features/grammar.ts';
 import { handlers, renderRunning, sections } from './features/index.ts';
-import { openvpnLdapServers } from './features/ldap/settings.ts';
+import { openvpnLdapServers, registrationLdapServers } from './features/ldap/settings.ts';
 import { smtpSettings } from './features/mail/settings.ts';
 import { openvpnLogin, openvpnTunnels } from './features/openvpn/settings.ts';
-import { radiusSettings } from './features/radius-local/settings.ts';
+import { radiusSettings, registrationRadiusSettings } from './features/radius-local/settings.ts';
 import { Ldap } from './ldap/index.ts';
 import { PermanentLog, type PermanentLogOptions } from './log/permanent.ts';
 import { SyslogSender } from './log/syslog.ts';
 import { OpenVpn, type OpenVpnHostOptions } from './openvpn/index.ts';
+import { registrationPageSettings } from './features/self-registration/settings.ts';
 import { Radius } from './radius/radius.ts';
 import { SessionRegistry, type OpenSessionOptions } from './session/registry.ts';
 import { runConfigScript, type BootReport } from './session/script.ts';
@@ -41,6 +43,7 @@ import { Flash } from './util/flash.ts';
 import { acquireFlashLock, type FlashLock } from './util/flash-lock.ts';
 import { AuditTrail, teeLog, type Log } from './util/log.ts';
 import { SecretBox } from './util/secret-box.ts';
+import { RegistrationService } from './web/index.ts';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -71,6 +74,9 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
   readonly ldap: Ldap;
   readonly openvpn: OpenVpn;
   readonly ssh: SshServer;
+  /** The self-registration page (SPEC §8) and its backend. */
+  readonly registration: RegistrationService;
+  readonly selfRegistration: SelfRegistration;
   readonly secrets: SecretBox;
   /** The SNTP client (`ntp server`): steers `clock`, started after boot like the listeners. */
   readonly ntp: NtpClient;
@@ -125,6 +131,20 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     });
     this.cliLogin = new CliLogin(() => this.config.current.users, log, () => performance.now());
     this.ssh = new SshServer(this);
+    // The page checks passwords with the same first-factor code as the RADIUS path (SPEC §8).
+    const registrationFirstFactor = this.radius.methodFirstFactor(
+      config.derived(registrationRadiusSettings),
+      this.ldap.firstFactor(config.derived(registrationLdapServers)),
+    );
+    this.selfRegistration = new SelfRegistration({
+      twofa,
+      firstFactor: () => registrationFirstFactor,
+      settings: config.derived(twofaSettings),
+      clock,
+      monotonic: () => performance.now(),
+      log,
+    });
+    this.registration = new RegistrationService({ backend: this.selfRegistration, flash, clock, log, settings: config.derived(registrationPageSettings) });
     this.view = this.applianceView();
     const grammar = productGrammar();
     this.sessions = new SessionRegistry((id) => ({
@@ -183,6 +203,11 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     return {
       config: this.config, clock: this.clock, flash: this.flash, bootEnv: this.bootEnv, secrets: this.secrets, log: this.log,
       twofa: this.twofa, ssh: this.ssh, radius: this.radius, ldap: this.ldap, openvpn: this.openvpn, version: VERSION, sectionNames: sections.map((s) => s.name),
+      registration: {
+        status: () => ({ ...app.registration.status(), lockedOutNames: app.selfRegistration.lockedOutNames() }),
+        apply: () => app.registration.apply(),
+        clearLockout: (name, by) => app.selfRegistration.clearLockout(name, by),
+      },
       ntp: this.ntp, logs: this.logs,
       bootedAt: () => app.bootedAt,
       renderRunning: (section) => renderRunning(app.config.current, (t) => app.secrets.seal(t), section),
@@ -233,7 +258,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
   private async boot(): Promise<void> {
     this.bootedAt = this.clock.now();
     const file = this.bootEnv.boot().configFile;
-    const listeners = [this.radius.listener, this.ssh.listener];
+    const listeners = [this.radius.listener, this.ssh.listener, this.registration];
     for (const l of listeners) l.hold();
     this.openvpn.hold();
     // Held like the listeners: no poll (and no clock step) on a server list the file may go on to change.
@@ -256,6 +281,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     await this.ssh.apply();
     await this.radius.apply();
     await this.openvpn.apply();
+    await this.registration.apply();
     // The first poll goes out at once when servers are configured (NtpClient.start).
     this.ntp.start();
   }
@@ -277,6 +303,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     await this.radius.stop();
     // Before the user store closes: a login being answered still needs it.
     await this.openvpn.stop();
+    await this.registration.stop();
     await this.twofa.close();
     // Last, so what the shutdown logged is in them: datagrams in flight get a moment, and the
     // permanent log writes its queue and fsyncs before the flash is released.

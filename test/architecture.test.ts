@@ -48,7 +48,7 @@ const ALLOWED: Record<string, string[]> = {
   radius: ['radius', 'auth', 'util'],
   features: ['features', 'session', 'config', 'cli', 'util', 'twofa', 'auth', 'radius', 'ldap', 'openvpn', 'time', 'log'],
   transports: ['transports', 'terminal', 'session', 'cli', 'auth', 'util'],
-  app: ['app', 'cli', 'session', 'config', 'features', 'twofa', 'auth', 'radius', 'ldap', 'openvpn', 'transports', 'util', 'time', 'log'],
+  app: ['app', 'cli', 'session', 'config', 'features', 'twofa', 'auth', 'radius', 'ldap', 'openvpn', 'web', 'transports', 'util', 'time', 'log'],
   openvpn: ['openvpn', 'auth', 'util'],
   ldap: ['ldap', 'auth', 'util'],
   time: ['time', 'util'],

@@ -119,7 +119,8 @@ async function codeThenFirstFactor(r: LoginRequest, d: LoginDeps, password: Buff
       return reject('first-factor-reject');
     }
     settled = true;
-    return (await check.accept()) ? accept(check.reason) : reject('store-write-failed');
+    const spent = await check.accept();
+    return spent.ok ? accept(check.reason) : reject(spent.reason);
   } finally {
     // Timeout, or an exception from the first factor: nothing spent, nothing counted.
     if (!settled) await check.abandon();

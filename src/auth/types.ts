@@ -61,3 +61,42 @@ export type LoginDecision =
       /** What to show the user. */
       readonly prompt: string;
     };
+
+// ---- Self-registration (SPEC §8): what the page asks of the appliance ----------------------------
+
+/** Why a registration did not happen. Only the backend decides which one applies. */
+export type RegistrationFailure =
+  /** Wrong password or unknown user: the page cannot tell them apart, and must not. */
+  | 'bad-login'
+  /** The per-user lockout (shared with RADIUS logins) is active. Shown like 'bad-login'. */
+  | 'locked-out'
+  /** The first factor accepted, but the user already has a second factor: refused, no new secret. */
+  | 'already-registered'
+  /** The first-factor source (RADIUS host, LDAP directory) did not answer in time. */
+  | 'first-factor-timeout'
+  /** Something else on the appliance failed (the user store, a full disk). */
+  | 'unavailable';
+
+/** A new TOTP user, as the page shows it once. */
+export interface Registration {
+  readonly ok: true;
+  /** Base32 secret, without spaces. */
+  readonly secret: string;
+  /** `otpauth://totp/…`, what the QR code encodes. */
+  readonly otpauthUrl: string;
+  /** The user's scratch (backup) codes. */
+  readonly scratchCodes: readonly string[];
+}
+
+export type RegistrationResult = Registration | { readonly ok: false; readonly reason: RegistrationFailure };
+
+/** What the page needs from the appliance. */
+export interface RegistrationBackend {
+  /**
+   * Checks the first factor (and the per-user lockout) and creates a new TOTP user. `client` is the
+   * browser's address as the page sees it (IPv4 dotted, or IPv6). Failures must take the same time
+   * whether or not the user exists; the page only makes them look the same.
+   * A rejection is treated as 'unavailable' (and logged).
+   */
+  register(user: string, password: string, client: string): Promise<RegistrationResult>;
+}

@@ -105,7 +105,7 @@ export const msg = {
   ldapNotInGroup: (name: string) => `% LDAP server ${name} is not in this group`,
   ldapGroupNameTaken: (name: string) => `% ${name} is already a RADIUS server group; server group names are shared`,
   radiusGroupNameTaken: (name: string) => `% ${name} is already an LDAP server group; server group names are shared`,
-  ldapGroupInUse: (name: string) => `% LDAP server group ${name} is used by aaa authentication openvpn; change that first`,
+  ldapGroupInUse: (name: string, method: string) => `% LDAP server group ${name} is used by aaa authentication ${method}; change that first`,
   ldapBadDn: (dn: string) => `% Invalid distinguished name: ${dn}`,
   ldapCaMissing: (name: string) => `% Certificate file flash:/${name} does not exist`,
   ldapCaInvalid: (name: string, why: string) => `% flash:/${name} is not a PEM certificate: ${why}`,
@@ -122,6 +122,11 @@ export const msg = {
   openvpnNoConnection: (user: string) => `% User ${user} has no OpenVPN connection`,
   profileRemoteNote: (hostname: string) =>
     `The server address below is the hostname (${hostname}): if clients reach the appliance by another name or address, set it with "tunnel openvpn remote HOST"`,
+
+  // The self-registration page [OURS]
+  registrationCannotListen: (why: string) => `% Warning: the self-registration page cannot listen: ${why}`,
+  registrationBadCertificate: (why: string) => `% The certificate cannot be used: ${why}`,
+  registrationCertificateExpired: (when: string) => `% Warning: the certificate expired on ${when}; browsers will refuse it`,
 
   // Time and logs [OURS]
   clockSetByNtp: '% The clock is synchronized by NTP; remove the ntp server lines to set it by hand',

@@ -30,6 +30,10 @@ export interface TwoFaConfig {
   emailOtp: boolean;
   /** `2fa email-template FILE`: a flash file; undefined = the built-in template. */
   emailTemplate: string | undefined;
+  /** `2fa self-registration port`: the self-registration page's TCP port; undefined = no page. */
+  registrationPort: number | undefined;
+  /** `2fa self-registration certificate … key …`: flash names of the page's certificate; undefined = self-signed. */
+  registrationCertificate: { readonly cert: string; readonly key: string } | undefined;
 }
 
 /** AW+ defaults (awplus-spec.md §2, 2fa-engine.md §1.13); the lockout is ours (SPEC §5). */
@@ -47,6 +51,8 @@ export const TWOFA_DEFAULTS: Readonly<TwoFaConfig> = {
   lockoutPeriod: 300,
   emailOtp: false,
   emailTemplate: undefined,
+  registrationPort: undefined,
+  registrationCertificate: undefined,
 };
 
 /** SSH server settings (SPEC §4 SSH; awplus-spec.md §4.8 [FOUND S12]). */
@@ -118,6 +124,8 @@ export const RADIUS_DEFAULTS = { timeout: 5, retransmit: 3, deadtime: 0, authPor
  */
 export interface AaaConfig {
   openvpn: { group: string; twofa: boolean; inPassword: boolean } | undefined;
+  /** `aaa authentication 2fa-registration default group {radius|ldap|NAME}`: the self-registration page's first factor. */
+  registration: { group: string } | undefined;
 }
 
 /**
@@ -254,7 +262,7 @@ export function factoryConfig(hashPassword: (plain: string) => string): RunningC
       groups: new Map(),
       local: { configured: false, enabled: false, authPort: RADIUS_DEFAULTS.authPort, nas: [], users: new Map() },
     },
-    aaa: { openvpn: undefined },
+    aaa: { openvpn: undefined, registration: undefined },
     ldap: { servers: new Map(), groups: new Map() },
     mail: { from: undefined, host: undefined, port: MAIL_DEFAULT_PORT, tls: 'off', auth: undefined },
     interfaces: new Map(),

@@ -33,6 +33,29 @@ export interface SshControl {
   apply(): Promise<string | undefined>;
 }
 
+/** What `show 2fa self-registration` reports. */
+export interface RegistrationStatus extends ListenerStatus {
+  /** The certificate served (or to be served while the page cannot listen). */
+  readonly certificate: { readonly source: string; readonly fingerprint: string; readonly notAfter: Date; readonly subject: string; readonly dnsNames: readonly string[] } | undefined;
+  readonly counters: {
+    readonly registrations: number;
+    readonly failures: Readonly<Record<'bad-login' | 'locked-out' | 'already-registered' | 'first-factor-timeout' | 'unavailable', number>>;
+    readonly csrfRejected: number;
+    readonly rateLimited: number;
+  };
+  /** Names without a 2FA record that the page locks out now. */
+  readonly lockedOutNames: number;
+}
+
+/** The self-registration page as handlers drive it. */
+export interface RegistrationControl {
+  status(): RegistrationStatus;
+  /** Makes the page follow the running config, reading the certificate files again; an error text if it cannot listen. */
+  apply(): Promise<string | undefined>;
+  /** Forgets the page's failed logins of a name without a 2FA record; true if there were any. */
+  clearLockout(name: string, by: string): boolean;
+}
+
 /** The NTP client as `show ntp` reads it; it follows the `ntp server` lines by itself. */
 export interface NtpView {
   status(): NtpStatus;
@@ -68,6 +91,7 @@ export interface Appliance {
   readonly ldap: { readonly statistics: LdapStatistics };
   /** The embedded OpenVPN server: one child per running `interface tunnelN`. */
   readonly openvpn: OpenVpn;
+  readonly registration: RegistrationControl;
   /** The SNTP client that steers `clock` (`ntp server`). */
   readonly ntp: NtpView;
   readonly logs: LogSinks;

@@ -25,6 +25,7 @@ import { handlers as radiusHosts } from './radius-hosts/handlers.ts';
 import { render as renderRadiusHosts } from './radius-hosts/render.ts';
 import { handlers as radiusLocal } from './radius-local/handlers.ts';
 import { render as renderRadiusLocal } from './radius-local/render.ts';
+import { handlers as selfRegistration } from './self-registration/handlers.ts';
 import { handlers as ssh } from './ssh/handlers.ts';
 import { render as renderSsh } from './ssh/render.ts';
 import { handlers as system } from './system/handlers.ts';
@@ -34,7 +35,7 @@ import { renderNtp, renderTimezone } from './time/render.ts';
 import { handlers as users } from './users/handlers.ts';
 import { render as renderUsers } from './users/render.ts';
 
-export const handlers: Handlers = { ...base, ...system, ...users, ...files, ...twofa, ...ssh, ...line, ...radiusHosts, ...radiusLocal, ...ldap, ...aaa, ...mail, ...openvpn, ...time, ...logging };
+export const handlers: Handlers = { ...base, ...system, ...users, ...files, ...twofa, ...ssh, ...line, ...radiusHosts, ...radiusLocal, ...ldap, ...aaa, ...mail, ...openvpn, ...selfRegistration, ...time, ...logging };
 
 /** Running-config sections in the order AW+ prints them. */
 export const sections: readonly Section<RunningConfig>[] = [

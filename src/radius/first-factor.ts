@@ -36,12 +36,13 @@ export class RadiusHostsFirstFactor implements FirstFactorSource {
 }
 
 /**
- * The first factor of `aaa authentication openvpn` as the current config says, chosen at every login:
- * the directory when the method names LDAP (`group ldap`, or an `aaa group server ldap` name), else
- * the RADIUS hosts or local users. One object, so whoever holds it (the `nas … 2fa` path, the OpenVPN
- * server) follows configuration changes without being rebuilt.
+ * The first factor of an `aaa authentication` method list (`openvpn`, `2fa-registration`) as the
+ * current config says, chosen at every login: the directory when the method names LDAP (`group ldap`,
+ * or an `aaa group server ldap` name), else the RADIUS hosts or local users. One object, so whoever
+ * holds it (the `nas … 2fa` path, the OpenVPN server, the registration page) follows configuration
+ * changes without being rebuilt.
  */
-export class OpenvpnFirstFactor implements FirstFactorSource {
+export class MethodFirstFactor implements FirstFactorSource {
   constructor(
     private readonly settings: () => RadiusSettings,
     private readonly radius: FirstFactorSource,

@@ -68,10 +68,11 @@ export function parsePacket(buf: Buffer): Packet {
     const type = buf[pos]!;
     const len = buf[pos + 1]!;
     if (len < 2 || pos + len > length) throw new MalformedPacket(`bad length of attribute ${type}`);
-    attributes.push({ type, value: Buffer.from(buf.subarray(pos + 2, pos + len)) });
+    // Views, not copies: a received datagram is a buffer of its own that nothing else writes to.
+    attributes.push({ type, value: buf.subarray(pos + 2, pos + len) });
     pos += len;
   }
-  return { code: buf[0]!, identifier: buf[1]!, authenticator: Buffer.from(buf.subarray(4, 20)), attributes, raw: Buffer.from(buf.subarray(0, length)) };
+  return { code: buf[0]!, identifier: buf[1]!, authenticator: buf.subarray(4, 20), attributes, raw: buf.subarray(0, length) };
 }
 
 /** Builds a packet from its parts (the authenticator is written as given). */

@@ -10,7 +10,7 @@ import type { FirstFactorSource, LoginDecision, LoginRequest } from '../auth/typ
 import { isV6 } from '../util/ip.ts';
 import { Listener, type ListenerStatus } from '../util/listener.ts';
 import type { Log } from '../util/log.ts';
-import { OpenvpnFirstFactor, RadiusHostsFirstFactor } from './first-factor.ts';
+import { MethodFirstFactor, RadiusHostsFirstFactor } from './first-factor.ts';
 import { RadiusServer } from './server.ts';
 import type { RadiusSettings } from './types.ts';
 import { udpBinder } from './udp.ts';
@@ -36,12 +36,20 @@ export class Radius {
 
   constructor(private readonly options: RadiusOptions) {
     this.localUsers = new LocalUsers(() => options.settings().local.users);
-    this.openvpnFirstFactor = new OpenvpnFirstFactor(options.settings, new RadiusHostsFirstFactor(options.settings, this.upstream, this.localUsers), options.directory);
+    this.openvpnFirstFactor = this.methodFirstFactor(options.settings, options.directory);
     this.server = new RadiusServer(
       { settings: options.settings, login: options.login, now: options.now, localUsers: this.localUsers, openvpnFirstFactor: this.openvpnFirstFactor },
       options.log,
     );
     this.listener = new Listener(udpBinder(this.server, options.log), options.log);
+  }
+
+  /**
+   * The first factor of a method list whose RADIUS view is `settings`: its RADIUS hosts (over this
+   * subsystem's upstream client and local users), or `directory` when it names LDAP.
+   */
+  methodFirstFactor(settings: () => RadiusSettings, directory: FirstFactorSource | undefined): FirstFactorSource {
+    return new MethodFirstFactor(settings, new RadiusHostsFirstFactor(settings, this.upstream, this.localUsers), directory);
   }
 
   /** Binds or closes the socket as `server enable` / `server auth-port` say; on `::` when a NAS is IPv6. */

@@ -35,6 +35,9 @@ export type CreateOptions = { readonly skip: true } | { readonly skip?: false; r
 
 export type CheckReason = VerifyReason | 'no-user' | 'skip-2fa' | 'no-code' | 'store-write-failed';
 
+/** How `CodeCheck.accept` ended: the code spent, or why the login must be refused after all. */
+export type AcceptResult = { readonly ok: true } | { readonly ok: false; readonly reason: CheckReason };
+
 /**
  * A code checked for a login whose first factor may still be pending. A good code is held: nothing of
  * it is spent until the caller says how the whole login ended (`accept` or `refuse`), and the user's
@@ -43,8 +46,12 @@ export type CheckReason = VerifyReason | 'no-user' | 'skip-2fa' | 'no-code' | 's
 export interface CodeCheck {
   readonly ok: boolean;
   readonly reason: CheckReason;
-  /** The login is accepted: the code is spent, the login stamped, durably. False when that could not be written. */
-  accept(): Promise<boolean>;
+  /**
+   * The login is accepted: the code is spent, durably, and the login stamped. Refused instead when the
+   * change cannot be written, or when the record changed meanwhile and the code no longer passes
+   * (another appliance on a shared store spent it first).
+   */
+  accept(): Promise<AcceptResult>;
   /** The first factor refused: the code stays unused and the attempt counts toward the lockout. */
   refuse(): Promise<void>;
   /** The first factor could not be asked (no server answered): the code stays unused, nothing is counted. */
@@ -72,7 +79,33 @@ export interface TwoFaCounters {
   skewLearned: number;
 }
 
-const settled = (ok: boolean, reason: CheckReason): CodeCheck => ({ ok, reason, accept: async () => ok, refuse: async () => {}, abandon: async () => {} });
+const settled = (ok: boolean, reason: CheckReason): CodeCheck => ({
+  ok,
+  reason,
+  accept: async () => (ok ? { ok } : { ok, reason }),
+  refuse: async () => {},
+  abandon: async () => {},
+});
+
+/**
+ * Whether a login's change touches security state (used step, counter, scratch codes, skew, failures,
+ * lockout) and must be on disk before the Accept leaves (SPEC §10), or only the last-login stamp.
+ */
+function changesSecurityState(a: TwoFaUser, b: TwoFaUser): boolean {
+  const same = <T>(x: readonly T[], y: readonly T[], eq: (p: T, q: T) => boolean) => x === y || (x.length === y.length && x.every((v, i) => eq(v, y[i]!)));
+  return !(
+    a.lastStep === b.lastStep &&
+    a.counter === b.counter &&
+    a.skew === b.skew &&
+    a.lockedUntil === b.lockedUntil &&
+    same(a.scratch, b.scratch, (p, q) => p === q) &&
+    same(a.failures, b.failures, (p, q) => p === q) &&
+    same(a.skewHistory, b.skewHistory, (p, q) => p.step === q.step && p.skew === q.skew)
+  );
+}
+
+/** Re-decisions after a conflicting change before giving up (a shared store under a race). */
+const MAX_RETRIES = 3;
 
 export class TwoFactor {
   readonly counters: TwoFaCounters = { accepted: 0, rejected: 0, lockouts: 0, scratchUsed: 0, skewLearned: 0 };
@@ -208,6 +241,34 @@ export class TwoFactor {
     return without;
   }
 
+  /** Whether `name`'s record is locked out now (the lockout code checks count into). False without a record. */
+  async lockedOut(name: string): Promise<boolean> {
+    const u = await this.store.get(name);
+    return u?.lockedUntil !== undefined && u.lockedUntil > this.clock.now();
+  }
+
+  /**
+   * A wrong password for `name` at a front door that asks no code first (the self-registration page):
+   * counted, durably, toward the same lockout as a refused code (SPEC §8: failures count in the same
+   * per-user lockout as RADIUS). False, and nothing counted, when `name` has no record.
+   */
+  passwordFailed(name: string): Promise<boolean> {
+    return this.serial(name, async () => {
+      for (let attempt = 0; attempt <= MAX_RETRIES; attempt++) {
+        const u = await this.store.get(name);
+        if (!u) return false;
+        const outcome = failed(u, 'bad-code', this.clock.now(), this.settings());
+        if ((await this.update(u, outcome.next)) === 'conflict') continue;
+        if (outcome.lockedOut) {
+          this.counters.lockouts++;
+          this.log.info('2fa-locked-out', { user: name, until: new Date(outcome.next.lockedUntil!).toISOString() });
+        }
+        break;
+      }
+      return true;
+    });
+  }
+
   /**
    * Mails a code (policies 'email', 'email-or-…'); the caller binds it to its challenge. The address
    * registered with `2fa user NAME email` wins; `fromFirstFactor` (the directory's) is used without one.
@@ -252,7 +313,7 @@ export class TwoFactor {
             return resolve(settled(false, outcome.reason));
           }
           // Held: the user's next operation waits until this login is accepted or refused.
-          await new Promise<void>((release) => resolve(this.hold(user, outcome, now, release)));
+          await new Promise<void>((release) => resolve(this.hold(user, input, outcome, now, release)));
         } catch (e) {
           reject(e);
         }
@@ -260,44 +321,82 @@ export class TwoFactor {
     });
   }
 
-  private hold(user: TwoFaUser, outcome: VerifyOutcome, now: number, release: () => void): CodeCheck {
-    let done: Promise<boolean> | undefined;
-    const once = (work: () => Promise<boolean>) => (done ??= work().finally(release));
+  private hold(user: TwoFaUser, input: string, outcome: VerifyOutcome, now: number, release: () => void): CodeCheck {
+    let done: Promise<AcceptResult> | undefined;
+    const once = (work: () => Promise<AcceptResult>) => (done ??= work().finally(release));
+    const refused: AcceptResult = { ok: false, reason: 'bad-code' };
     return {
       ok: true,
       reason: outcome.reason,
-      accept: () =>
-        once(async () => {
-          if (!(await this.write(outcome.next))) {
-            this.counters.rejected++;
-            return false;
-          }
-          this.counters.accepted++;
-          if (outcome.reason === 'ok-scratch') this.counters.scratchUsed++;
-          if (outcome.learnedSkew !== undefined) {
-            this.counters.skewLearned++;
-            this.log.info('2fa-skew-learned', { user: user.name, skew: outcome.learnedSkew });
-          }
-          this.log.info('2fa-verify', { user: user.name, result: 'accept', reason: outcome.reason });
-          return true;
-        }),
+      accept: () => once(() => this.spend(user, input, outcome, now)),
       refuse: async () => {
         await once(async () => {
           // A captured code must not become a password oracle: the refusal counts toward the lockout.
-          await this.fail(user, failed(user, 'bad-code', now, this.settings()), 'first-factor-reject');
-          return false;
+          await this.failLatest(user, now, 'first-factor-reject');
+          return refused;
         });
       },
       abandon: async () => {
-        await once(async () => false);
+        await once(async () => refused);
       },
     };
   }
 
+  /**
+   * Makes a held code's change durable. When the record changed underneath (a shared store: another
+   * appliance spent the same code first), the code is judged again on the new record.
+   */
+  private async spend(user: TwoFaUser, input: string, outcome: VerifyOutcome, now: number): Promise<AcceptResult> {
+    let current = user;
+    let next = outcome;
+    for (let attempt = 0; ; attempt++) {
+      const written = await this.update(current, next.next);
+      if (written === 'written') break;
+      if (written === 'failed' || attempt >= MAX_RETRIES) {
+        this.counters.rejected++;
+        this.log.info('2fa-verify', { user: user.name, result: 'reject', reason: 'store-write-failed' });
+        return { ok: false, reason: 'store-write-failed' };
+      }
+      const fresh = await this.store.get(user.name);
+      if (!fresh || (fresh.kind !== 'totp' && fresh.kind !== 'hotp')) return { ok: false, reason: 'no-user' };
+      current = fresh;
+      next = await verifyCode(fresh, input, now, this.settings(), base32Decode(fresh.secret)!);
+      if (!next.ok) {
+        await this.fail(fresh, next);
+        return { ok: false, reason: next.reason };
+      }
+    }
+    this.counters.accepted++;
+    if (next.reason === 'ok-scratch') this.counters.scratchUsed++;
+    if (next.learnedSkew !== undefined) {
+      this.counters.skewLearned++;
+      this.log.info('2fa-skew-learned', { user: user.name, skew: next.learnedSkew });
+    }
+    this.log.info('2fa-verify', { user: user.name, result: 'accept', reason: next.reason });
+    return { ok: true };
+  }
+
+  /** Counts a failed attempt on the newest record (retried when another writer got there first). */
+  private async failLatest(user: TwoFaUser, now: number, reason: string): Promise<void> {
+    let current: TwoFaUser | undefined = user;
+    for (let attempt = 0; current && attempt <= MAX_RETRIES; attempt++) {
+      const outcome = failed(current, 'bad-code', now, this.settings());
+      const written = await this.update(current, outcome.next);
+      if (written !== 'conflict') return this.noteFailure(current, outcome, reason);
+      current = await this.store.get(user.name);
+    }
+  }
+
   /** Records a failed attempt (and a lockout it starts). */
   private async fail(user: TwoFaUser, outcome: VerifyOutcome, reason: string = outcome.reason): Promise<void> {
+    if (outcome.next !== user && (await this.update(user, outcome.next)) === 'conflict') {
+      return this.failLatest(user, this.clock.now(), reason);
+    }
+    this.noteFailure(user, outcome, reason);
+  }
+
+  private noteFailure(user: TwoFaUser, outcome: VerifyOutcome, reason: string): void {
     this.counters.rejected++;
-    if (outcome.next !== user) await this.write(outcome.next);
     if (outcome.lockedOut) {
       this.counters.lockouts++;
       this.log.info('2fa-locked-out', { user: user.name, until: new Date(outcome.next.lockedUntil!).toISOString() });
@@ -305,14 +404,17 @@ export class TwoFactor {
     this.log.info('2fa-verify', { user: user.name, result: 'reject', reason });
   }
 
-  /** Writes a record; a failure is logged and reported as false (an accept then becomes a reject). */
-  private async write(next: TwoFaUser): Promise<boolean> {
+  /**
+   * A login's change of one record: durable before it resolves when it touches security state, not
+   * waited for when it only stamps the last login. A write error is logged and reported as 'failed'
+   * (an accept then becomes a reject); 'conflict' when the record changed underneath.
+   */
+  private async update(prev: TwoFaUser, next: TwoFaUser): Promise<'written' | 'conflict' | 'failed'> {
     try {
-      await this.store.put(next);
-      return true;
+      return (await this.store.update(prev, next, { durable: changesSecurityState(prev, next) })) ? 'written' : 'conflict';
     } catch (e) {
       this.log.error('2fa-store-write-failed', { user: next.name, message: (e as Error).message });
-      return false;
+      return 'failed';
     }
   }
 
@@ -320,7 +422,8 @@ export class TwoFactor {
   async verify(name: string, input: string, now?: number): Promise<{ ok: boolean; reason: CheckReason }> {
     const c = await this.check(name, input, now);
     if (!c.ok) return { ok: false, reason: c.reason };
-    return (await c.accept()) ? { ok: true, reason: c.reason } : { ok: false, reason: 'store-write-failed' };
+    const spent = await c.accept();
+    return spent.ok ? { ok: true, reason: c.reason } : { ok: false, reason: spent.reason };
   }
 
   /** `2fa export user-data`: every user, encrypted with `password`, in a new flash file. */

@@ -8,11 +8,25 @@ export interface Log {
   error(event: string, fields?: Record<string, unknown>): void;
 }
 
-/** Writes JSON lines to `write` (stderr in the daemon), stamped by `now`. */
-export function jsonLog(write: (line: string) => void, now: () => number): Log {
-  const emit = (level: string, event: string, fields: Record<string, unknown> = {}) =>
-    write(JSON.stringify({ time: new Date(now()).toISOString(), level, event, ...fields }) + '\n');
-  return { info: (e, f) => emit('info', e, f), error: (e, f) => emit('error', e, f) };
+/**
+ * Writes JSON lines to `write` (stderr in the daemon), stamped by `now`. Events are formatted and
+ * written after the current turn of the event loop, many in one write: a pipe or file on stderr is
+ * written synchronously by Node, and a RADIUS request must not wait for its log lines. `flush()`
+ * writes what is pending now (before the process exits).
+ */
+export function jsonLog(write: (text: string) => void, now: () => number): Log & { flush(): void } {
+  let pending: { time: number; level: string; event: string; fields: Record<string, unknown> }[] = [];
+  const flush = () => {
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    write(batch.map((e) => JSON.stringify({ time: new Date(e.time).toISOString(), level: e.level, event: e.event, ...e.fields }) + '\n').join(''));
+  };
+  const emit = (level: string, event: string, fields: Record<string, unknown> = {}) => {
+    if (pending.length === 0) setImmediate(flush);
+    pending.push({ time: now(), level, event, fields });
+  };
+  return { info: (e, f) => emit('info', e, f), error: (e, f) => emit('error', e, f), flush };
 }
 
 /** Keeps events in memory (tests). */

@@ -6,7 +6,8 @@
  */
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { createHash, webcrypto, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
+import { createSecureContext } from 'node:tls';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -115,9 +116,50 @@ export async function issue(ca: CertifiedKey, r: CertificateRequest, purpose: 's
   return { cert: cert.toString('pem'), key: await exportKey(keys as unknown as CryptoKeyPair) };
 }
 
-/** What `show` commands tell about a certificate: SHA-256 fingerprint (as OpenSSL prints it) and expiry. */
-export function describeCertificate(pem: string): { fingerprint: string; notAfter: Date; subject: string } {
-  const c = new X509Certificate(pem);
+/**
+ * The certificates of a PEM file, in order (a server's file may carry its intermediate CAs after its own
+ * certificate, RFC 8446 §4.4.2: "the sender's certificate MUST come first"). X509Certificate parses one.
+ */
+function pemCertificates(pem: string): string[] {
+  return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+}
+
+/** What `show` commands tell about a certificate (the first of a chain): SHA-256 fingerprint (as OpenSSL prints it), expiry, names. */
+export function describeCertificate(pem: string): { fingerprint: string; notAfter: Date; subject: string; dnsNames: string[] } {
+  const c = new X509Certificate(pemCertificates(pem)[0] ?? pem);
   const fp = createHash('sha256').update(c.raw).digest('hex').toUpperCase().match(/../g)!.join(':');
-  return { fingerprint: fp, notAfter: new Date(c.validTo), subject: c.subject };
+  // Node prints subjectAltName as "DNS:a.example, IP Address:192.0.2.1".
+  const dnsNames = (c.subjectAltName ?? '').split(/,\s*/).flatMap((n) => (n.startsWith('DNS:') ? [n.slice(4)] : []));
+  return { fingerprint: fp, notAfter: new Date(c.validTo), subject: c.subject, dnsNames };
+}
+
+/**
+ * Checks a certificate and key an administrator brings (PEM): every certificate parses, each one after
+ * the first issued the one before it, and the key is the first one's. Throws an Error that says what is wrong.
+ */
+export function checkCertifiedKey(pair: CertifiedKey): void {
+  let chain: X509Certificate[];
+  try {
+    const blocks = pemCertificates(pair.cert);
+    if (blocks.length === 0) throw new Error('no certificate');
+    chain = blocks.map((b) => new X509Certificate(b));
+  } catch {
+    throw new Error('the certificate file is not a PEM X.509 certificate');
+  }
+  for (let i = 1; i < chain.length; i++) {
+    if (!chain[i - 1]!.checkIssued(chain[i]!)) throw new Error('the certificates in the file are not in order: the server certificate first, then each one that issued the one before');
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pair.key);
+  } catch {
+    throw new Error('the key file is not a PEM private key without a passphrase');
+  }
+  if (!chain[0]!.checkPrivateKey(key)) throw new Error('the key does not belong to the certificate');
+  // Last, what a TLS server will do with the files (OpenSSL is stricter about PEM framing than the parts above).
+  try {
+    createSecureContext({ cert: pair.cert, key: pair.key });
+  } catch (e) {
+    throw new Error(`TLS does not accept the files: ${(e as Error).message}`);
+  }
 }

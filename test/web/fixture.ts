@@ -5,11 +5,14 @@
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:tls';
 import type { Clock } from '../../src/util/clock.ts';
 import { memoryLog } from '../../src/util/log.ts';
 import { selfSignedServer, type CertifiedKey } from '../../src/util/x509.ts';
 import { RegistrationServer } from '../../src/web/server.ts';
 import type { Registration, RegistrationBackend, RegistrationResult, WebLimits } from '../../src/web/types.ts';
+
+export { freePort, occupyPort } from '../helpers/ports.ts';
 
 /** RFC 4648 §6 base32, no padding (what authenticator apps expect in `secret=`). */
 export function base32(bytes: Buffer): string {
@@ -163,5 +166,18 @@ export function postLogin(
     headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...(f.cookie ? { Cookie: f.cookie } : {}), ...f.headers },
     body: form.toString(),
     localAddress: f.localAddress,
+  });
+}
+
+/** SHA-256 fingerprint (OpenSSL style) of the certificate a new TLS connection to 127.0.0.1:`port` is shown. */
+export function servedFingerprint(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      const fp = socket.getPeerCertificate().fingerprint256;
+      socket.destroy();
+      resolve(fp);
+    });
+    socket.on('error', reject);
+    socket.setTimeout(5000, () => socket.destroy(new Error('TLS connect timed out')));
   });
 }

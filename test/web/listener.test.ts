@@ -3,15 +3,14 @@
  * change, a new certificate, a refused certificate, disable, and requests in flight when it closes.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { after, afterEach, test } from 'node:test';
-import { connect } from 'node:tls';
 import { ManualClock } from '../../src/util/clock.ts';
 import { memoryLog } from '../../src/util/log.ts';
 import { describeCertificate, selfSignedServer } from '../../src/util/x509.ts';
 import { RegistrationServer } from '../../src/web/server.ts';
 import type { RegistrationBackend, RegistrationResult } from '../../src/web/types.ts';
-import { fetchPage, MemoryBackend, openForm, postLogin, testCertificate } from './fixture.ts';
+import { fetchPage, freePort, MemoryBackend, occupyPort, openForm, postLogin, servedFingerprint, testCertificate } from './fixture.ts';
 
 const T0 = Date.UTC(2024, 2, 3, 12, 0, 0);
 const clock = new ManualClock(T0);
@@ -30,34 +29,11 @@ afterEach(async () => {
   await Promise.all(blockers.splice(0).map((b) => new Promise((r) => b.close(r))));
 });
 
-/** A TCP port of 127.0.0.1 held by someone else. */
+/** A TCP port of 127.0.0.1 held by someone else (released after each test). */
 async function occupiedPort(): Promise<number> {
-  const blocker = createServer();
-  blockers.push(blocker);
-  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-  return (blocker.address() as { port: number }).port;
-}
-
-/** A port that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-/** SHA-256 fingerprint of the certificate a new TLS connection is shown. */
-function servedFingerprint(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
-      const fp = socket.getPeerCertificate().fingerprint256;
-      socket.destroy();
-      resolve(fp);
-    });
-    socket.on('error', reject);
-    socket.setTimeout(5000, () => socket.destroy(new Error('TLS connect timed out')));
-  });
+  const held = await occupyPort();
+  blockers.push(held.server);
+  return held.port;
 }
 
 const refused = (port: number) =>

@@ -14,6 +14,7 @@ import { UserDataError } from '../../twofa/user-data.ts';
 import { SourceError } from '../../util/fetch-source.ts';
 import { flashName } from '../../util/flash.ts';
 import type { Ctx, FeatureHandler, Handlers } from '../appliance.ts';
+import { applyPage } from '../self-registration/handlers.ts';
 import { twofaSettings } from './settings.ts';
 import { zoneOf } from '../time/zone.ts';
 import { formatCreated, formatSettings, formatUser, formatUsers } from './show.ts';
@@ -71,7 +72,11 @@ function qrLines(ctx: Ctx, url: string): string[] {
 const urlOf = (ctx: Ctx, u: TwoFaUser) => otpauthUrl(u, twofaSettings(ctx.app.config.current));
 
 export const handlers = {
-  '2fa.service': (ctx) => ctx.app.config.update((c) => void (c.twofa.enabled = !ctx.no)),
+  '2fa.service': async (ctx) => {
+    ctx.app.config.update((c) => void (c.twofa.enabled = !ctx.no));
+    // The self-registration page opens and closes with the service.
+    await applyPage(ctx);
+  },
   '2fa.reject-unconfigured': setting('rejectUnconfigured', () => true),
   '2fa.allow-reuse': setting('allowReuse', () => true),
   '2fa.totp-window': setting('totpWindow', (ctx) => arg.num(ctx, 'size')),
@@ -120,7 +125,12 @@ export const handlers = {
     ctx.out.lines([msg.newScratchCodes, ...codes.map((c) => `  ${c}`)]);
   }),
   '2fa.reset-skew': needsService((ctx) => ctx.app.twofa.resetSkew(arg.str(ctx, 'name'))),
-  '2fa.clear-lockout': needsService((ctx) => ctx.app.twofa.clearLockout(arg.str(ctx, 'name'), ctx.session.user)),
+  '2fa.clear-lockout': needsService(async (ctx) => {
+    const name = arg.str(ctx, 'name');
+    // The self-registration page also locks out names that have no 2FA record yet (in memory).
+    if (ctx.app.registration.clearLockout(name, ctx.session.user) && !(await ctx.app.twofa.get(name))) return;
+    await ctx.app.twofa.clearLockout(name, ctx.session.user);
+  }),
   '2fa.user-email': needsService((ctx) => ctx.app.twofa.setEmail(arg.str(ctx, 'name'), ctx.no ? undefined : arg.str(ctx, 'address'))),
   // AW+ manual 機器交換前の作業: the password is asked twice, without echo; the file name is chosen here.
   '2fa.export': needsService(async (ctx) => {

@@ -6,6 +6,7 @@
  * never here.
  */
 import { TWOFA_DEFAULTS as D, type RunningConfig } from '../../config/model.ts';
+import { renderLines as renderSelfRegistration } from '../self-registration/render.ts';
 
 export function render(cfg: Readonly<RunningConfig>): string[][] {
   const t = cfg.twofa;
@@ -23,6 +24,7 @@ export function render(cfg: Readonly<RunningConfig>): string[][] {
   if (t.lockoutFailures !== D.lockoutFailures || t.lockoutPeriod !== D.lockoutPeriod) {
     lines.push(`2fa lockout failures ${t.lockoutFailures} period ${t.lockoutPeriod}`);
   }
+  lines.push(...renderSelfRegistration(cfg));
   if (t.enabled) return [['service 2fa', ...lines]];
   return lines.length ? [['service 2fa', ...lines, 'no service 2fa']] : [];
 }

@@ -1,8 +1,9 @@
-/** `aaa authentication openvpn …` (awplus-spec.md §4.6: aaa lines after the services). */
+/** `aaa authentication openvpn …` and `… 2fa-registration …` (awplus-spec.md §4.6: aaa lines after the services). */
 import type { RunningConfig } from '../../config/model.ts';
 
 export function render(cfg: Readonly<RunningConfig>): string[][] {
   const o = cfg.aaa.openvpn;
-  if (!o) return [];
-  return [[`aaa authentication openvpn default group ${o.group}${o.twofa ? ' 2fa' : ''}${o.inPassword ? ' 2fa-in-password' : ''}`]];
+  const lines = o ? [`aaa authentication openvpn default group ${o.group}${o.twofa ? ' 2fa' : ''}${o.inPassword ? ' 2fa-in-password' : ''}`] : [];
+  if (cfg.aaa.registration) lines.push(`aaa authentication 2fa-registration default group ${cfg.aaa.registration.group}`);
+  return [lines];
 }

@@ -68,7 +68,8 @@ export const handlers = {
     if (ctx.no) {
       if (!cfg.ldap.groups.has(name)) ctx.error(msg.ldapNoSuchGroup(name));
       // Without the group, `group NAME` would name nothing: refused rather than a method that silently changes.
-      if (cfg.aaa.openvpn?.group === name) ctx.error(msg.ldapGroupInUse(name));
+      if (cfg.aaa.openvpn?.group === name) ctx.error(msg.ldapGroupInUse(name, 'openvpn'));
+      if (cfg.aaa.registration?.group === name) ctx.error(msg.ldapGroupInUse(name, '2fa-registration'));
       ctx.app.config.update((c) => void c.ldap.groups.delete(name));
       return;
     }

@@ -46,3 +46,9 @@ export function openvpnLdapServers(cfg: Readonly<RunningConfig>): readonly LdapS
   const group = cfg.aaa.openvpn?.group;
   return group === undefined ? [] : ldapServersFor(cfg, group);
 }
+
+/** The directory servers of `aaa authentication 2fa-registration` (none when its group is RADIUS, or unset). */
+export function registrationLdapServers(cfg: Readonly<RunningConfig>): readonly LdapServerSettings[] {
+  const group = cfg.aaa.registration?.group;
+  return group === undefined ? [] : ldapServersFor(cfg, group);
+}

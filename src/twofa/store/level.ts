@@ -3,9 +3,11 @@
  * record per user, secrets and scratch codes sealed (AES-256-GCM, the user name as associated data)
  * under a key file (`.2fa.key`) that never enters the config or an export unencrypted (SPEC §10).
  *
- * All records are loaded at open and served from memory; every change is written with `sync: true`
- * before the caller's promise resolves. Writes that arrive while a batch is being synced are grouped
- * into the next batch (group commit), so durability does not cost one fsync per request under load.
+ * Records are read once at open and served from memory; a record's secrets are unsealed the first
+ * time it is asked for, so a large store opens fast. A change is in memory only once it is on disk
+ * (`sync: true`), and writes that arrive while a batch is being synced are grouped into the next batch
+ * (group commit), so durability does not cost one fsync per request under load. A login that only
+ * moves the used step or a counter keeps the sealed secrets as they are: nothing is encrypted again.
  */
 import { join } from 'node:path';
 import { Level } from 'level';
@@ -20,20 +22,27 @@ interface StoredUser extends Omit<TwoFaUser, 'secret' | 'scratch'> {
   readonly sealed: string;
 }
 
+/** One user in memory: the stored form, and the unsealed one once somebody asked for it. */
+interface Entry {
+  stored: StoredUser;
+  user: TwoFaUser | undefined;
+}
+
 const KEY_FILE = '.2fa.key';
 const DB_DIR = '.2fa-users';
 
-type Op = { type: 'put'; key: string; value: StoredUser } | { type: 'del'; key: string };
+/** A queued write; the value is the record's JSON (the `utf8` encoding: the json one costs twice as much per record). */
+type Op = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
 
 export class LevelUserStore implements UserStore {
-  private readonly users = new Map<string, TwoFaUser>();
+  private readonly users = new Map<string, Entry>();
   private queue: { ops: Op[]; waiters: { resolve: () => void; reject: (e: unknown) => void }[] } = { ops: [], waiters: [] };
   private flushing: Promise<void> | undefined;
   /** Synced batches and the records they carried (bench). */
   readonly stats = { batches: 0, records: 0 };
 
   private constructor(
-    private readonly db: Level<string, StoredUser>,
+    private readonly db: Level<string, string>,
     private readonly key: Buffer,
   ) {}
 
@@ -45,7 +54,7 @@ export class LevelUserStore implements UserStore {
     } catch (e) {
       throw new UserStoreError(`cannot read the 2FA store key: ${(e as Error).message}`, { cause: e });
     }
-    const db = new Level<string, StoredUser>(join(flashDir, DB_DIR), { valueEncoding: 'json' });
+    const db = new Level<string, string>(join(flashDir, DB_DIR), { valueEncoding: 'utf8' });
     try {
       await db.open();
     } catch (e) {
@@ -53,46 +62,70 @@ export class LevelUserStore implements UserStore {
       throw new UserStoreError(locked ? 'the 2FA user store is in use by another process' : `cannot open the 2FA user store: ${(e as Error).message}`, { cause: e });
     }
     const store = new LevelUserStore(db, key);
-    for await (const [name, stored] of db.iterator()) store.users.set(name, store.unseal(stored));
+    for await (const [name, json] of db.iterator()) store.users.set(name, { stored: JSON.parse(json) as StoredUser, user: undefined });
     return store;
   }
 
-  private unseal(stored: StoredUser): TwoFaUser {
-    const { sealed, ...rest } = stored;
-    const secrets = JSON.parse(open(this.key, Buffer.from(sealed, 'base64'), Buffer.from(stored.name)).toString('utf8')) as { secret: string; scratch: string[] };
-    return { ...rest, secret: secrets.secret, scratch: secrets.scratch };
+  private unsealed(entry: Entry): TwoFaUser {
+    if (!entry.user) {
+      const { sealed, ...rest } = entry.stored;
+      const secrets = JSON.parse(open(this.key, Buffer.from(sealed, 'base64'), Buffer.from(rest.name)).toString('utf8')) as { secret: string; scratch: string[] };
+      entry.user = { ...rest, secret: secrets.secret, scratch: secrets.scratch };
+    }
+    return entry.user;
   }
 
-  private sealUser(user: TwoFaUser): StoredUser {
+  /** The stored form of `user`; its sealed part is reused while the secret and scratch codes are unchanged. */
+  private stored(user: TwoFaUser, previous: Entry | undefined): StoredUser {
     const { secret, scratch, ...rest } = user;
+    const same = previous?.user !== undefined && previous.user.secret === secret && previous.user.scratch === scratch;
     // The name is bound as associated data: a sealed blob copied to another user does not open.
-    return { ...rest, sealed: seal(this.key, Buffer.from(JSON.stringify({ secret, scratch })), Buffer.from(user.name)).toString('base64') };
+    const sealed = same ? previous!.stored.sealed : seal(this.key, Buffer.from(JSON.stringify({ secret, scratch })), Buffer.from(user.name)).toString('base64');
+    return { ...rest, sealed };
   }
 
   async get(name: string): Promise<TwoFaUser | undefined> {
-    return this.users.get(name);
+    const entry = this.users.get(name);
+    return entry && this.unsealed(entry);
   }
 
   async list(): Promise<TwoFaUser[]> {
-    return [...this.users.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...this.users.values()].map((e) => this.unsealed(e)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  put(...users: TwoFaUser[]): Promise<void> {
-    for (const u of users) this.users.set(u.name, u);
-    return this.write(users.map((u) => ({ type: 'put', key: u.name, value: this.sealUser(u) })));
+  async put(...users: TwoFaUser[]): Promise<void> {
+    const entries = users.map((u) => ({ stored: this.stored(u, this.users.get(u.name)), user: u }));
+    await this.write(entries.map((e) => ({ type: 'put', key: e.user.name, value: JSON.stringify(e.stored) })));
+    for (const e of entries) this.users.set(e.user.name, e);
   }
 
-  delete(...names: string[]): Promise<void> {
+  async update(prev: TwoFaUser, next: TwoFaUser, opts: { durable?: boolean } = {}): Promise<boolean> {
+    const entry = this.users.get(prev.name);
+    // One process owns this store and the facade runs a user's changes one at a time, so the record
+    // is still `prev` unless an administrator replaced or deleted it meanwhile.
+    if (!entry || entry.user !== prev) return false;
+    const stored = this.stored(next, entry);
+    const written = this.write([{ type: 'put', key: next.name, value: JSON.stringify(stored) }]);
+    if (opts.durable === false) {
+      written.catch(() => undefined);
+    } else await written;
+    entry.stored = stored;
+    entry.user = next;
+    return true;
+  }
+
+  async delete(...names: string[]): Promise<void> {
+    await this.write(names.map((key) => ({ type: 'del', key })));
     for (const n of names) this.users.delete(n);
-    return this.write(names.map((key) => ({ type: 'del', key })));
   }
 
-  replaceAll(users: readonly TwoFaUser[]): Promise<void> {
+  async replaceAll(users: readonly TwoFaUser[]): Promise<void> {
     const keep = new Set(users.map((u) => u.name));
     const gone = [...this.users.keys()].filter((n) => !keep.has(n));
+    const entries = users.map((u) => ({ stored: this.stored(u, undefined), user: u }));
+    await this.write([...gone.map((key): Op => ({ type: 'del', key })), ...entries.map((e): Op => ({ type: 'put', key: e.user.name, value: JSON.stringify(e.stored) }))]);
     this.users.clear();
-    for (const u of users) this.users.set(u.name, u);
-    return this.write([...gone.map((key): Op => ({ type: 'del', key })), ...users.map((u): Op => ({ type: 'put', key: u.name, value: this.sealUser(u) }))]);
+    for (const e of entries) this.users.set(e.user.name, e);
   }
 
   private write(ops: Op[]): Promise<void> {
@@ -109,7 +142,13 @@ export class LevelUserStore implements UserStore {
       const { ops, waiters } = this.queue;
       this.queue = { ops: [], waiters: [] };
       try {
-        await this.db.batch(ops, { sync: true });
+        // The chained form skips the array form's per-operation option merging and checks.
+        const batch = this.db.batch();
+        for (const op of ops) {
+          if (op.type === 'put') batch.put(op.key, op.value);
+          else batch.del(op.key);
+        }
+        await batch.write({ sync: true });
         this.stats.batches++;
         this.stats.records += ops.length;
         for (const w of waiters) w.resolve();

@@ -1,6 +1,7 @@
 /**
  * The 2FA user store as the engine sees it: one interface, whatever keeps the records (SPEC §10,
- * §16). Every write resolves only once it is durable, so a caller that waits for it may answer.
+ * §16). Every durable write resolves only once it is on disk (or committed), so a caller that waits
+ * for it may answer.
  */
 import type { TwoFaUser } from '../types.ts';
 
@@ -8,9 +9,17 @@ export interface UserStore {
   get(name: string): Promise<TwoFaUser | undefined>;
   /** Every user, sorted by name. */
   list(): Promise<TwoFaUser[]>;
-  /** Stores users; resolves once they are on disk. */
+  /** Stores users (administrative changes); resolves once they are durable. */
   put(...users: TwoFaUser[]): Promise<void>;
-  /** Deletes users; resolves once that is on disk. */
+  /**
+   * A login's change of one user: `next` replaces `prev` only if the stored record is still `prev`
+   * (compare-and-set: nobody changed it meanwhile, e.g. another appliance on a shared store). Resolves
+   * true once durable, false when the record had changed (the caller reads it again and decides again).
+   * `durable: false` is for what is not security state (the last-login stamp): it may resolve before
+   * the change is on disk.
+   */
+  update(prev: TwoFaUser, next: TwoFaUser, opts?: { readonly durable?: boolean }): Promise<boolean>;
+  /** Deletes users; resolves once that is durable. */
   delete(...names: string[]): Promise<void>;
   /** Replaces the whole store in one atomic write (import `replace`). */
   replaceAll(users: readonly TwoFaUser[]): Promise<void>;
