@@ -25,6 +25,7 @@ import { smtpSettings } from './features/mail/settings.ts';
 import { openvpnLogin, openvpnTunnels } from './features/openvpn/settings.ts';
 import { radiusSettings, registrationRadiusSettings } from './features/radius-local/settings.ts';
 import { Ldap } from './ldap/index.ts';
+import { DeferredLog } from './log/deferred.ts';
 import { PermanentLog, type PermanentLogOptions } from './log/permanent.ts';
 import { SyslogSender } from './log/syslog.ts';
 import { OpenVpn, type OpenVpnHostOptions } from './openvpn/index.ts';
@@ -61,10 +62,11 @@ export interface AppOptions {
   readonly ntp?: Omit<NtpClientOptions, 'clock' | 'log'>;
 }
 
-/** Where audit events go besides stderr and `show log`: flash, and the `log host`s. */
+/** Where audit events go besides stderr and `show log`: flash, and the `log host`s, both fed by `deferred`. */
 interface LogSinks {
   readonly permanent: PermanentLog;
   readonly syslog: SyslogSender;
+  readonly deferred: DeferredLog;
 }
 
 /** The appliance: one per flash directory and process. */
@@ -169,12 +171,12 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
       const now = () => clock.now();
       // Every audit event goes to the caller's log (stderr JSON in the daemon), the permanent log in
       // flash and the syslog hosts; the newest stay in memory for `show log` (SPEC §11, §17). None of
-      // them waits or throws on the caller's time.
-      sinks = {
-        permanent: new PermanentLog({ ...options.permanentLog, dir: flash.dir, now }),
-        syslog: new SyslogSender({ now, hostname: () => config.current.hostname }),
-      };
-      const log = new AuditTrail(teeLog(options.log, sinks.permanent, sinks.syslog), now);
+      // them waits or throws on the caller's time, and flash and syslog get their events after the
+      // turn that logged them.
+      const permanent = new PermanentLog({ ...options.permanentLog, dir: flash.dir, now });
+      const syslog = new SyslogSender({ now, hostname: () => config.current.hostname });
+      sinks = { permanent, syslog, deferred: new DeferredLog(now, [(e) => permanent.append(e), (e) => syslog.send(e)]) };
+      const log = new AuditTrail(teeLog(options.log, sinks.deferred), now);
       const twofa = await startTwoFactor({
         flash,
         clock,
@@ -191,6 +193,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
       });
       return app;
     } catch (e) {
+      sinks?.deferred.flush();
       await sinks?.syslog.close(0);
       await sinks?.permanent.close();
       lock.release();
@@ -208,7 +211,12 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
         apply: () => app.registration.apply(),
         clearLockout: (name, by) => app.selfRegistration.clearLockout(name, by),
       },
-      ntp: this.ntp, logs: this.logs,
+      ntp: this.ntp,
+      logs: {
+        // What was logged in this very turn is not handed over yet: it belongs in the answer too.
+        permanent: { read: (count) => (app.logs.deferred.flush(), app.logs.permanent.read(count)), stats: () => app.logs.permanent.stats() },
+        syslog: app.logs.syslog,
+      },
       bootedAt: () => app.bootedAt,
       renderRunning: (section) => renderRunning(app.config.current, (t) => app.secrets.seal(t), section),
       sessions: () => app.sessions.list(),
@@ -307,6 +315,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     await this.twofa.close();
     // Last, so what the shutdown logged is in them: datagrams in flight get a moment, and the
     // permanent log writes its queue and fsyncs before the flash is released.
+    this.logs.deferred.flush();
     await this.logs.syslog.close(500);
     await this.logs.permanent.close();
     this.lock.release();
