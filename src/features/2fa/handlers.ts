@@ -16,6 +16,7 @@ import { flashName } from '../../util/flash.ts';
 import type { Ctx, FeatureHandler, Handlers } from '../appliance.ts';
 import { applyPage } from '../self-registration/handlers.ts';
 import { twofaSettings } from './settings.ts';
+import { zoneOf } from '../time/zone.ts';
 import { formatCreated, formatSettings, formatUser, formatUsers } from './show.ts';
 
 /** The file carries every secret: a password that short is guessed offline in no time [OURS]. */
@@ -175,7 +176,7 @@ export const handlers = {
     const user = await ctx.app.twofa.get(name);
     if (!user) return ctx.error(msg.twofaNoSuchUser(name));
     const url = urlOf(ctx, user);
-    ctx.out.lines(formatUser(user, url, ctx.app.clock.now()));
+    ctx.out.lines(formatUser(user, url, ctx.app.clock.now(), zoneOf(ctx.app.config.current)));
     if (user.kind === 'totp' || user.kind === 'hotp') ctx.out.lines(qrLines(ctx, url));
   }),
 } satisfies Handlers;

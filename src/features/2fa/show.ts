@@ -5,8 +5,8 @@
 import type { TwoFaConfig } from '../../config/model.ts';
 import type { TwoFaCounters } from '../../twofa/facade.ts';
 import type { TwoFaSettings, TwoFaUser } from '../../twofa/types.ts';
+import { displayTime, UTC_ZONE, type TimeZone } from '../../time/timezone.ts';
 import { fields } from '../format.ts';
-import { rfcDate } from '../system/show.ts';
 
 const KIND: Record<TwoFaUser['kind'], string> = { totp: 'TOTP', hotp: 'HOTP', skip: 'skip-2fa', email: 'e-mail' };
 const hasCodes = (u: TwoFaUser) => u.kind === 'totp' || u.kind === 'hotp';
@@ -60,7 +60,7 @@ export function formatUsers(users: readonly TwoFaUser[], now: number): string[] 
 }
 
 /** Everything about one user (SPEC §4 `show 2fa user`); secrets included: privilege 15 only. */
-export function formatUser(u: TwoFaUser, url: string, now: number): string[] {
+export function formatUser(u: TwoFaUser, url: string, now: number, zone: TimeZone = UTC_ZONE): string[] {
   const rows: [string, string][] = [
     ['User', u.name],
     ['Type', KIND[u.kind]],
@@ -73,8 +73,8 @@ export function formatUser(u: TwoFaUser, url: string, now: number): string[] {
   rows.push(
     ['E-mail', u.email ?? '(not set)'],
     ['Skip 2FA', u.kind === 'skip' ? 'Yes' : 'No'],
-    ['Last login', u.lastLogin === undefined ? 'Never' : `${rfcDate(u.lastLogin)} UTC`],
-    ['Lockout', locked(u, now) ? `Locked until ${rfcDate(u.lockedUntil!)} UTC` : 'Not locked'],
+    ['Last login', u.lastLogin === undefined ? 'Never' : displayTime(u.lastLogin, zone)],
+    ['Lockout', locked(u, now) ? `Locked until ${displayTime(u.lockedUntil!, zone)}` : 'Not locked'],
   );
   return fields(rows);
 }
