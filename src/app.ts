@@ -42,6 +42,13 @@ import { AuditTrail, type Log } from './util/log.ts';
 import { SecretBox } from './util/secret-box.ts';
 import { RegistrationService } from './web/index.ts';
 
+/**
+ * Audit events a stranger can cause at will, without any credential: summaries of dropped RADIUS
+ * datagrams, failed or throttled CLI logins, failed page logins, refused or broken connections. They
+ * are kept apart in `show log` (util/log.ts AuditTrail) so a flood of them never evicts a login.
+ */
+const BULK_EVENTS = new Set(['radius-drops', 'login-failed', 'ssh-connection-error', 'web-registration-failed', 'web-rate-limited', 'web-csrf-rejected']);
+
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
 export interface AppOptions {
@@ -141,7 +148,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     try {
       const bootEnv = new BootEnv(flash);
       const clock = options.clock ?? new ApplianceClock(bootEnv.clockOffset());
-      const log = new AuditTrail(options.log, () => clock.now());
+      const log = new AuditTrail(options.log, () => clock.now(), 1000, { is: (e) => BULK_EVENTS.has(e), size: 500 });
       const config = new ConfigStore<RunningConfig>(() => factoryConfig(hashPassword));
       const twofa = await startTwoFactor({
         flash,
