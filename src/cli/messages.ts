@@ -75,6 +75,7 @@ export const msg = {
   importNotUserData: '% The file is not 2FA user data, or it is truncated', // [OURS]
   importVersion: (v: string) => `% Unsupported 2FA user data file version ${v}`, // [OURS]
   importBadPassword: '% Wrong password, or the file is damaged; nothing was imported', // [OURS]
+  importTooCostly: '% The file asks for a stronger key derivation than an export makes; nothing was imported', // [OURS] issue #17
 
   // Mail [OURS, the warning FOUND in the AW+ manual 電子メールを使用する場合]
   cannotDecrypt: '% Cannot decrypt the password: it was encrypted on another appliance; enter it again',
@@ -130,4 +131,6 @@ export const msg = {
 
   // Output modifiers [OURS]
   badRegex: (re: string) => `% Invalid regular expression: ${re}`,
+  filterTooSlow: '% The output filter took too long and was stopped', // [OURS] issue #17: bounded filters
+  filterFailed: (why: string) => `% The output filter failed: ${why}`, // [OURS]
 } as const;
