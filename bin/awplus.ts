@@ -11,6 +11,7 @@ import { formatBootReport } from '../src/session/script.ts';
 import { runConsole } from '../src/transports/console.ts';
 import { connectToDaemon } from '../src/transports/connect.ts';
 import { listenControlSocket } from '../src/transports/control-socket.ts';
+import { FlashPermissionError } from '../src/util/flash.ts';
 import { FlashLockedError } from '../src/util/flash-lock.ts';
 import { jsonLog } from '../src/util/log.ts';
 
@@ -50,7 +51,7 @@ async function main(): Promise<number> {
   try {
     app = await App.start({ flash, log: values.daemon ? log : quietLog(log) });
   } catch (e) {
-    if (e instanceof FlashLockedError) {
+    if (e instanceof FlashLockedError || e instanceof FlashPermissionError) {
       process.stderr.write(`awplus: ${e.message}\n`);
       return 1;
     }

@@ -149,6 +149,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
       const bootEnv = new BootEnv(flash);
       const clock = options.clock ?? new ApplianceClock(bootEnv.clockOffset());
       const log = new AuditTrail(options.log, () => clock.now(), 1000, { is: (e) => BULK_EVENTS.has(e), size: 500 });
+      if (flash.tightenedFrom !== undefined) log.info('flash-permissions-tightened', { dir: flash.dir, from: flash.tightenedFrom.toString(8).padStart(4, '0'), to: '0700' });
       const config = new ConfigStore<RunningConfig>(() => factoryConfig(hashPassword));
       const twofa = await startTwoFactor({
         flash,

@@ -93,3 +93,44 @@ test('a privilege-1 SSH user\'s catastrophic output filter neither stalls RADIUS
     flash.cleanup();
   }
 });
+
+/** One SSH password login from `localAddress` (any 127/8 address is this host); whether it got in. */
+function sshLogin(port: number, user: string, password: string, localAddress: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = new ssh2.Client();
+    const timer = setTimeout(() => done(false), 20000);
+    function done(ok: boolean) {
+      clearTimeout(timer);
+      c.end();
+      resolve(ok);
+    }
+    c.on('ready', () => done(true));
+    c.on('error', () => done(false));
+    c.connect({ host: '127.0.0.1', port, username: user, password, localAddress, readyTimeout: 15000, tryKeyboard: false });
+  });
+}
+
+test('SSH guessing: many addresses are stopped per account, one address cannot lock an account out', async () => {
+  const sshPort = await freePort();
+  const flash = tempFlash({
+    'default.cfg': ['username alice privilege 15 password alice-pw-1', 'username bob privilege 1 password bob-pw-1', `ssh server port ${sshPort}`, 'service ssh', ''].join('\n'),
+  });
+  const daemon = await startDaemon(flash.dir);
+  try {
+    assert.equal(await sshLogin(sshPort, 'alice', 'alice-pw-1', '127.0.0.1'), true, 'alice cannot log in before the attack');
+    // Ten addresses, one guess each: no address reaches its own limit.
+    const guesses = await Promise.all(Array.from({ length: 10 }, (_, i) => sshLogin(sshPort, 'alice', `guess-${i}`, `127.0.0.${10 + i}`)));
+    assert.deepEqual(guesses, Array(10).fill(false), 'a guess got in');
+    assert.equal(await sshLogin(sshPort, 'alice', 'alice-pw-1', '127.0.0.50'), false, 'a new address may still try alice\'s password');
+    assert.equal(await sshLogin(sshPort, 'alice', 'alice-pw-1', '127.0.0.1'), true, 'alice is locked out of the address she uses');
+    // One address hammering bob: throttled itself, bob still logs in from elsewhere.
+    const hammer = await Promise.all(Array.from({ length: 12 }, (_, i) => sshLogin(sshPort, 'bob', `guess-${i}`, '127.0.0.99')));
+    assert.deepEqual(hammer, Array(12).fill(false), 'a guess got in');
+    assert.equal(await sshLogin(sshPort, 'bob', 'bob-pw-1', '127.0.0.98'), true, 'one address locked bob out');
+    assert.equal(await sshLogin(sshPort, 'bob', 'bob-pw-1', '127.0.0.99'), false, 'the hammering address got in');
+  } finally {
+    daemon.child.kill('SIGTERM');
+    await daemon.exited();
+    flash.cleanup();
+  }
+});
