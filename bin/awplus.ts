@@ -61,6 +61,9 @@ async function main(): Promise<number> {
   const bootErrors = formatBootReport(running.bootReport);
 
   if (values.daemon) {
+    // A log pipe its reader closed (a supervisor's, a terminal's) must not end the service: writes to it
+    // are lost, the daemon goes on (an unhandled EPIPE would take RADIUS down with it).
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
     process.stderr.write(bootErrors);
     const server = await listenControlSocket(running, running.flash.dir);
     running.on('rebooted', (r) => process.stderr.write(formatBootReport(r)));
@@ -69,6 +72,7 @@ async function main(): Promise<number> {
       const stop = () => resolve();
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
+      onParentGone(stop);
     });
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await running.stop();
@@ -81,6 +85,25 @@ async function main(): Promise<number> {
   const status = await runConsole(running, process.stdin, process.stdout);
   await running.stop();
   return status;
+}
+
+/**
+ * `npx awplus --daemon` runs us as a grandchild of `npm exec`, which does not pass SIGTERM on: a
+ * supervisor stopping the process it started (npm) would leave the daemon running, holding its ports and
+ * the flash lock. So when npm started us (it sets npm_command), our parent going away (we are re-parented)
+ * stops us as SIGTERM does. A service should run `node bin/awplus.mjs --daemon` itself
+ * (contrib/awplus.service), where this never comes into play.
+ */
+function onParentGone(stop: () => void): void {
+  if (!process.env['npm_command']) return;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    process.stderr.write(`awplus: the process that started this daemon (pid ${parent}) is gone; stopping\n`);
+    stop();
+  }, 500);
+  timer.unref();
 }
 
 /** On the console only errors are written to stderr; routine events would interleave with the session. */

@@ -33,6 +33,7 @@ export class RadiusServer {
 
   /** Answers one datagram; undefined = no answer (silently discarded). */
   async handle(datagram: Buffer, from: Remote): Promise<Buffer | undefined> {
+    this.stats.received++;
     const req: RadiusRequest = { datagram, from, onAnswer: [] };
     let answer: Buffer | undefined;
     try {

@@ -15,6 +15,8 @@ export type DropReason =
   | 'internal-error';
 
 export class ServerStats {
+  /** Every datagram read, whatever became of it: requests, retransmissions and drops add up to more (a request can end in a drop). */
+  received = 0;
   requests = 0;
   accepts = 0;
   rejects = 0;
@@ -34,7 +36,7 @@ export class ServerStats {
   }
 
   clear(): void {
-    this.requests = this.accepts = this.rejects = this.challenges = this.duplicates = 0;
+    this.received = this.requests = this.accepts = this.rejects = this.challenges = this.duplicates = 0;
     this.drops.clear();
     this.reasons.clear();
   }

@@ -15,6 +15,7 @@ export class RadiusProbe {
   private readonly socket: Socket;
   private readonly pending = new Map<number, { authenticator: Buffer; resolve: (r: ProbeResult) => void; timer: NodeJS.Timeout }>();
   private nextId = 0;
+  private closed = false;
 
   private constructor(
     socket: Socket,
@@ -48,6 +49,7 @@ export class RadiusProbe {
 
   /** One PAP Access-Request; 'none' when no valid reply came within `timeoutMs`. */
   request(user: string, password: string, timeoutMs = 2000, extra: Attribute[] = []): Promise<ProbeResult> {
+    if (this.closed) return Promise.resolve('none');
     // 256 identifiers in flight at most: wait for a free one rather than reuse a pending one.
     let id = -1;
     for (let i = 0; i < 256; i++) {
@@ -76,6 +78,7 @@ export class RadiusProbe {
   }
 
   close(): void {
+    this.closed = true;
     for (const w of this.pending.values()) {
       clearTimeout(w.timer);
       w.resolve('none');
