@@ -86,10 +86,13 @@ export class DropSummary {
     this.timer = undefined;
     if (this.total === 0) return;
     const top = [...this.sources].sort((a, b) => b[1] - a[1]).slice(0, TOP_SOURCES);
+    // `name=count` words, not nested objects: the log sinks drop nested keys that look like secrets
+    // (log/redact.ts), and `bad-password-attribute` would be one.
+    const words = (pairs: [string, number][]) => pairs.map(([k, n]) => `${k}=${n}`).join(' ');
     this.log.info('radius-drops', {
       total: this.total,
-      reasons: Object.fromEntries([...this.reasons].sort()),
-      sources: Object.fromEntries(top),
+      reasons: words([...this.reasons].sort()),
+      sources: words(top),
       // Datagrams from every source not named above.
       fromOthers: this.total - top.reduce((n, [, c]) => n + c, 0),
       seconds: Math.round(this.intervalMs / 1000),

@@ -184,9 +184,11 @@ test('dropped datagrams are counted and summarised once per interval; a flood of
     assert.equal(summaries.length, 1, 'not one summary for the interval');
     const s = summaries[0]!.fields;
     assert.equal(s['total'], 4000, 'summary total');
-    assert.deepEqual(s['reasons'], { malformed: 1000, 'unknown-client': 3000 }, 'summary reasons');
-    assert.equal((s['sources'] as Record<string, number>)['10.0.0.1'], 1000, 'the busiest source is not named');
-    assert.equal(s['fromOthers'], 4000 - Object.values(s['sources'] as Record<string, number>).reduce((a, b) => a + b, 0), 'fromOthers');
+    assert.equal(s['reasons'], 'malformed=1000 unknown-client=3000', 'summary reasons');
+    const sources = String(s['sources']).split(' ').map((w) => w.split('='));
+    assert.deepEqual(sources[0], ['10.0.0.1', '1000'], 'the busiest source is not named first');
+    assert.equal(sources.length, 5, 'not the 5 busiest sources');
+    assert.equal(s['fromOthers'], 4000 - sources.reduce((n, [, c]) => n + Number(c), 0), 'fromOthers');
     // show log still has the login, although 2 001 bulk events came after it.
     const shown = await runLines(adminSession(app), 'show log');
     assert.match(shown, /radius-auth user=alice .*result=accept/, 'the accepted login was evicted from show log by noise');
