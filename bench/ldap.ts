@@ -21,6 +21,7 @@ import { App } from '../src/app.ts';
 import { base32Decode, hotp } from '../src/twofa/otp.ts';
 import { hashPassword } from '../src/util/crypt.ts';
 import { BASE_DN, READER_DN, READER_PASSWORD, startSlapd } from '../test/helpers/slapd.ts';
+import { peer } from '../test/helpers/peers.ts';
 
 const USERS = 500;
 const CODES = 6;
@@ -35,7 +36,7 @@ const entry = (name: string, password: string) => `User-Name = "${name}"\nUser-P
 /** radclient over a request file; returns wall time and the Accepted count. */
 async function radclient(file: string, port: number): Promise<{ seconds: number; accepted: number; out: string }> {
   const t0 = performance.now();
-  const child = spawn('radclient', ['-q', '-s', '-t', '10', '-r', '1', '-p', '100', '-f', file, `127.0.0.1:${port}`, 'auth', 'benchsecret']);
+  const child = spawn(peer('radclient'), ['-q', '-s', '-t', '10', '-r', '1', '-p', '100', '-f', file, `127.0.0.1:${port}`, 'auth', 'benchsecret']);
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));

@@ -23,6 +23,7 @@ import { encodeRequest, hidePassword } from '../src/radius/crypto.ts';
 import { Attr } from '../src/radius/packet.ts';
 import { base32Decode, hotp, randomSecret, timeStep } from '../src/twofa/otp.ts';
 import { startFreeradius } from '../test/helpers/freeradius.ts';
+import { peer } from '../test/helpers/peers.ts';
 
 const USERS = 5000;
 const PROBES = 200;
@@ -52,7 +53,7 @@ async function load(dir: string, port: number, secret: string, mode: Mode, login
   const t0 = performance.now();
   const runs = await Promise.all(
     files.map(async (file) => {
-      const child = spawn('radclient', ['-q', '-s', '-t', '5', '-r', '1', '-p', String(IN_FLIGHT / RADCLIENTS), '-f', file, `127.0.0.1:${port}`, 'auth', secret]);
+      const child = spawn(peer('radclient'), ['-q', '-s', '-t', '5', '-r', '1', '-p', String(IN_FLIGHT / RADCLIENTS), '-f', file, `127.0.0.1:${port}`, 'auth', secret]);
       let out = '';
       child.stdout.on('data', (d) => (out += d));
       child.stderr.on('data', (d) => (out += d));

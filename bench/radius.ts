@@ -20,6 +20,7 @@ import { Attr } from '../src/radius/packet.ts';
 import { base32Decode, hotp } from '../src/twofa/otp.ts';
 import { hashPassword } from '../src/util/crypt.ts';
 import { startFreeradius } from '../test/helpers/freeradius.ts';
+import { peer } from '../test/helpers/peers.ts';
 
 const USERS = 1000;
 const CODES = 20;
@@ -36,7 +37,7 @@ const entry = (user: string, password: string) => `User-Name = "${user}"\nUser-P
 /** radclient over a request file; returns wall time and the Accepted count. */
 async function radclient(file: string, port: number, secret: string): Promise<{ seconds: number; accepted: number; out: string }> {
   const t0 = performance.now();
-  const child = spawn('radclient', ['-q', '-s', '-t', '5', '-r', '1', '-p', '100', '-f', file, `127.0.0.1:${port}`, 'auth', secret]);
+  const child = spawn(peer('radclient'), ['-q', '-s', '-t', '5', '-r', '1', '-p', '100', '-f', file, `127.0.0.1:${port}`, 'auth', secret]);
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));

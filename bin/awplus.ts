@@ -11,6 +11,7 @@ import { formatBootReport } from '../src/session/script.ts';
 import { runConsole } from '../src/transports/console.ts';
 import { connectToDaemon } from '../src/transports/connect.ts';
 import { listenControlSocket } from '../src/transports/control-socket.ts';
+import { FlashPermissionError } from '../src/util/flash.ts';
 import { FlashLockedError } from '../src/util/flash-lock.ts';
 import { jsonLog } from '../src/util/log.ts';
 
@@ -51,8 +52,14 @@ async function main(): Promise<number> {
   try {
     app = await App.start({ flash, log: values.daemon ? log : quietLog(log) });
   } catch (e) {
-    if (e instanceof FlashLockedError) {
+    if (e instanceof FlashLockedError || e instanceof FlashPermissionError) {
       process.stderr.write(`awplus: ${e.message}\n`);
+      return 1;
+    }
+    // The flash cannot be written (full, read-only, not ours): one line with the cause and what to do.
+    const why = startFailure(e);
+    if (why) {
+      process.stderr.write(`awplus: cannot start on ${flash}: ${why}\n`);
       return 1;
     }
     throw e;
@@ -61,6 +68,9 @@ async function main(): Promise<number> {
   const bootErrors = formatBootReport(running.bootReport);
 
   if (values.daemon) {
+    // A log pipe its reader closed (a supervisor's, a terminal's) must not end the service: writes to it
+    // are lost, the daemon goes on (an unhandled EPIPE would take RADIUS down with it).
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
     log.flush();
     process.stderr.write(bootErrors);
     const server = await listenControlSocket(running, running.flash.dir);
@@ -70,6 +80,7 @@ async function main(): Promise<number> {
       const stop = () => resolve();
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
+      onParentGone(stop);
     });
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await running.stop();
@@ -82,6 +93,36 @@ async function main(): Promise<number> {
   const status = await runConsole(running, process.stdin, process.stdout);
   await running.stop();
   return status;
+}
+
+/**
+ * `npx awplus --daemon` runs us as a grandchild of `npm exec`, which does not pass SIGTERM on: a
+ * supervisor stopping the process it started (npm) would leave the daemon running, holding its ports and
+ * the flash lock. So when npm started us (it sets npm_command), our parent going away (we are re-parented)
+ * stops us as SIGTERM does. A service should run `node bin/awplus.mjs --daemon` itself
+ * (contrib/awplus.service), where this never comes into play.
+ */
+function onParentGone(stop: () => void): void {
+  if (!process.env['npm_command']) return;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    process.stderr.write(`awplus: the process that started this daemon (pid ${parent}) is gone; stopping\n`);
+    stop();
+  }, 500);
+  timer.unref();
+}
+
+/** What an operator can act on when the flash cannot be used; undefined for anything else (a defect). */
+function startFailure(e: unknown): string | undefined {
+  const text = `${(e as Error).message ?? e} ${((e as { cause?: Error }).cause?.message) ?? ''}`;
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT' || /No space left|ENOSPC/i.test(text)) return `no space left on the flash (ENOSPC): free some, then start again`;
+  if (code === 'EROFS' || /read-only|EROFS/i.test(text)) return `the flash is read-only (EROFS): mount it read-write, then start again`;
+  if (code === 'EACCES' || code === 'EPERM') return `${(e as Error).message}: the flash must belong to the user awplus runs as`;
+  if ((e as Error).name === 'UserStoreError') return (e as Error).message;
+  return undefined;
 }
 
 /** On the console only errors are written to stderr; routine events would interleave with the session. */

@@ -46,6 +46,13 @@ import { AuditTrail, teeLog, type Log } from './util/log.ts';
 import { SecretBox } from './util/secret-box.ts';
 import { RegistrationService } from './web/index.ts';
 
+/**
+ * Audit events a stranger can cause at will, without any credential: summaries of dropped RADIUS
+ * datagrams, failed or throttled CLI logins, failed page logins, refused or broken connections. They
+ * are kept apart in `show log` (util/log.ts AuditTrail) so a flood of them never evicts a login.
+ */
+const BULK_EVENTS = new Set(['radius-drops', 'login-failed', 'ssh-connection-error', 'web-registration-failed', 'web-rate-limited', 'web-csrf-rejected']);
+
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
 export interface AppOptions {
@@ -176,7 +183,8 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
       const permanent = new PermanentLog({ ...options.permanentLog, dir: flash.dir, now });
       const syslog = new SyslogSender({ now, hostname: () => config.current.hostname });
       sinks = { permanent, syslog, deferred: new DeferredLog(now, [(e) => permanent.append(e), (e) => syslog.send(e)]) };
-      const log = new AuditTrail(teeLog(options.log, sinks.deferred), now);
+      const log = new AuditTrail(teeLog(options.log, sinks.deferred), now, 1000, { is: (e) => BULK_EVENTS.has(e), size: 500 });
+      if (flash.tightenedFrom !== undefined) log.info('flash-permissions-tightened', { dir: flash.dir, from: flash.tightenedFrom.toString(8).padStart(4, '0'), to: '0700' });
       const twofa = await startTwoFactor({
         flash,
         clock,

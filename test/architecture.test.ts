@@ -4,7 +4,7 @@
  * bin/ calls process.exit.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
 
@@ -99,4 +99,80 @@ test('no import cycles between files of src/', () => {
   };
   for (const f of graph.keys()) visit(f, []);
   assert.deepEqual(cycles, []);
+});
+
+/** Every .ts file under test/, bench/ and fuzz/. */
+function testFiles(): string[] {
+  return ['test', 'bench', 'fuzz'].map((d) => join(ROOT, d)).filter((d) => existsSync(d)).flatMap((d) => files(d));
+}
+
+test('tests start real peers through peer(), which fails at once naming the Debian package', () => {
+  // A literal program name handed to spawn/exec would meet a missing program as an ENOENT at run time
+  // (uncaught, or a wait for a reply that never comes) instead of "apt-get install PACKAGE".
+  const literal = /\b(spawn|spawnSync|execFile|execFileSync|exec|execSync)\(\s*['"`]/;
+  const offenders = testFiles()
+    .filter((f) => !f.endsWith('helpers/peers.ts'))
+    .flatMap((f) => readFileSync(f, 'utf8').split('\n').map((line, i) => ({ f, line, i })))
+    .filter(({ line }) => literal.test(line))
+    .map(({ f, line, i }) => `${relative(ROOT, f)}:${i + 1}: ${line.trim()}`);
+  assert.deepEqual(offenders, []);
+});
+
+test('a missing peer fails at once, naming its Debian package, instead of hanging', async () => {
+  const { spawn } = await import('node:child_process');
+  // PATH with nothing on it: radclient and zbarimg (in /usr/bin) are not found, whatever this host has.
+  const script = [
+    `const { radclient } = await import(${JSON.stringify(join(ROOT, 'test/helpers/radclient.ts'))});`,
+    `const { decodeQr } = await import(${JSON.stringify(join(ROOT, 'test/web/browser.ts'))});`,
+    "for (const f of [() => radclient([], { server: '127.0.0.1:9', secret: 'x' }), () => decodeQr('/nonexistent.png')]) {",
+    '  try { await f(); console.log("no error"); } catch (e) { console.log(e.message); }',
+    '}',
+  ].join('\n');
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env: { PATH: '/nonexistent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const t = performance.now();
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
+    child.on('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
+  });
+  assert.equal(code, 0, out);
+  assert.match(out, /radclient is not installed: apt-get install freeradius-utils/, out);
+  assert.match(out, /zbarimg is not installed: apt-get install zbar-tools/, out);
+  assert.ok(performance.now() - t < 20000, `took ${(performance.now() - t).toFixed(0)} ms`);
+});
+
+test('.ci/run installs every peer package the tests name, or prints the one apt-get line', async () => {
+  const { PEERS, peer, requireBinary } = await import('./helpers/peers.ts');
+  const run = readFileSync(join(ROOT, '.ci/run'), 'utf8');
+  // Essential packages are on every Debian system; npm comes with Node.
+  const essential = new Set(['bsdutils', 'util-linux', 'mount', 'dash', 'npm']);
+  const missing = [...new Set(Object.values(PEERS))].filter((p) => !essential.has(p) && !new RegExp(`need\\+=\\([^)]*\\b${p}\\b`).test(run));
+  assert.deepEqual(missing, [], 'packages test/helpers/peers.ts names that .ci/run does not install');
+
+  // Without root and without radclient & co on PATH: the apt-get line, exit 1, nothing installed or run.
+  const { spawnSync } = await import('node:child_process');
+  const { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'awplus-ci-'));
+  try {
+    chmodSync(dir, 0o755);
+    mkdirSync(join(dir, '.ci'));
+    copyFileSync(join(ROOT, '.ci/run'), join(dir, '.ci/run'));
+    mkdirSync(join(dir, 'bin'));
+    for (const [tool, pkg] of [['bash', 'bash'], ['id', 'coreutils'], ['dirname', 'coreutils']] as const) symlinkSync(requireBinary(tool, pkg), join(dir, 'bin', tool));
+    const asRoot = process.getuid?.() === 0;
+    const bash = join(dir, 'bin', 'bash');
+    const argv = asRoot ? [peer('setpriv'), '--reuid=65534', '--regid=65534', '--clear-groups', bash, join(dir, '.ci/run')] : [bash, join(dir, '.ci/run')];
+    const r = spawnSync(argv[0]!, argv.slice(1), { env: { PATH: join(dir, 'bin') }, encoding: 'utf8', timeout: 20000 });
+    assert.equal(r.status, 1, `exit status ${r.status}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /^ {2}apt-get install -y --no-install-recommends .*\bfreeradius-utils\b.*$/m, r.stderr);
+    assert.ok(!/npm/.test(r.stdout), 'it went on to npm');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -58,6 +58,7 @@ export const msg = {
   twofaSkipUser: (name: string) => `% 2FA user ${name} is a skip-2fa user and has no codes`,
   twofaQrLinkWarning: '% Warning: this link sends the secret key to an external web site',
   twofaCreated: (name: string, kind: string) => `Created 2FA user ${name} (${kind})`,
+  storeWriteFailed: (why: string) => `% Cannot save the change to the 2FA users: ${why}; nothing was changed`, // [OURS]
   newScratchCodes: 'New scratch codes (each can be used once):',
   // Export/import — AW+ manual 機器交換時のユーザー再登録手順 [FOUND] for the prompts and success lines.
   exportPassword: 'Enter security password: ',
@@ -75,6 +76,7 @@ export const msg = {
   importNotUserData: '% The file is not 2FA user data, or it is truncated', // [OURS]
   importVersion: (v: string) => `% Unsupported 2FA user data file version ${v}`, // [OURS]
   importBadPassword: '% Wrong password, or the file is damaged; nothing was imported', // [OURS]
+  importTooCostly: '% The file asks for a stronger key derivation than an export makes; nothing was imported', // [OURS] issue #17
 
   // Mail [OURS, the warning FOUND in the AW+ manual 電子メールを使用する場合]
   cannotDecrypt: '% Cannot decrypt the password: it was encrypted on another appliance; enter it again',
@@ -136,4 +138,6 @@ export const msg = {
 
   // Output modifiers [OURS]
   badRegex: (re: string) => `% Invalid regular expression: ${re}`,
+  filterTooSlow: '% The output filter took too long and was stopped', // [OURS] issue #17: bounded filters
+  filterFailed: (why: string) => `% The output filter failed: ${why}`, // [OURS]
 } as const;

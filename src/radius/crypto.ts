@@ -42,32 +42,45 @@ export function unhidePassword(hidden: Buffer, secret: Buffer, requestAuthentica
   return out.subarray(0, end);
 }
 
-/** Where the Message-Authenticator value sits in a packet's bytes, if present. */
-function maOffset(p: Packet): number | undefined {
+/** The Message-Authenticator value is an HMAC-MD5: 16 octets, so the attribute is 18 (RFC 3579 §3.2). */
+const MA_VALUE_LENGTH = 16;
+
+/**
+ * Where the Message-Authenticator value sits in a packet's bytes: `none`, its offset, or `invalid` when
+ * the packet carries more than one or one whose length is not 18 octets. RFC 3579 §3.2's table allows
+ * "0-1" Message-Authenticator per packet and fixes its length at 18; a packet that breaks either rule
+ * cannot be verified as the sender meant it, so it is treated like one that does not verify.
+ */
+function maOffset(p: Packet): number | 'none' | 'invalid' {
   let pos = 20;
+  let found: number | undefined;
   for (const a of p.attributes) {
-    if (a.type === Attr.MessageAuthenticator) return pos + 2;
+    if (a.type === Attr.MessageAuthenticator) {
+      if (found !== undefined || a.value.length !== MA_VALUE_LENGTH) return 'invalid';
+      found = pos + 2;
+    }
     pos += a.value.length + 2;
   }
-  return undefined;
+  return found ?? 'none';
 }
 
 /**
  * RFC 3579 §3.2: HMAC-MD5 over the packet with the Message-Authenticator zeroed. For a response, the
  * authenticator field holds the Request Authenticator of the request it answers.
- * @returns true/false for present attributes, undefined when there is none.
+ * @returns true when the one Message-Authenticator verifies; false when it does not, when there are
+ *   two or more, or when its length is not 18 octets (all: silently discard); undefined when there is none.
  */
 export function checkMessageAuthenticator(p: Packet, secret: Buffer, requestAuthenticator?: Buffer): boolean | undefined {
   const at = maOffset(p);
-  if (at === undefined) return undefined;
-  const value = p.raw.subarray(at, at + 16);
-  if (value.length !== 16) return false;
+  if (at === 'none') return undefined;
+  if (at === 'invalid') return false;
+  const value = p.raw.subarray(at, at + MA_VALUE_LENGTH);
   // HMAC over the packet as if the value were zero (and, for a response, the request's authenticator
   // in its place), fed in pieces rather than from a modified copy.
   const h = createHmac('md5', secret);
   if (requestAuthenticator) h.update(p.raw.subarray(0, 4)).update(requestAuthenticator).update(p.raw.subarray(20, at));
   else h.update(p.raw.subarray(0, at));
-  h.update(ZERO16).update(p.raw.subarray(at + 16));
+  h.update(ZERO16).update(p.raw.subarray(at + MA_VALUE_LENGTH));
   return timingSafeEqual(h.digest(), value);
 }
 

@@ -2,19 +2,43 @@
  * Duplicate detection (RFC 5080 §2.2.2): a retransmission (same source address and port, Identifier
  * and Request Authenticator) never gets a second evaluation — the single-use rule would reject it —
  * but the cached reply, byte for byte; while the first is still being processed it is dropped.
+ *
+ * The cache is bounded in bytes, not entries: a reply can be anything from ~40 octets to 4096 (a NAS,
+ * or a proxy in front of it, decides how much Proxy-State we echo, RFC 2865 §5.33), so a count bound
+ * would let 4 KB replies take 200 MB and more. Entries leave when they expire or, under pressure, oldest
+ * first (RFC 5080 §2.2.2 lets a server forget a request; a retransmission of a forgotten one is decided
+ * again, and single use refuses a code that was already accepted — safe, if unfriendly).
  */
 
 /** How long a reply is kept for retransmissions (FreeRADIUS cleanup_delay is 5 s; NAS retries go longer). */
 const KEEP_MS = 30_000;
-const MAX_ENTRIES = 50_000;
+/**
+ * Bytes the cache may hold: 30 s of 4 000 logins/s with ordinary replies (~60 octets + key + overhead),
+ * or ~7 500 of the largest replies. A few tens of megabytes, whatever the NAS sends.
+ */
+export const DEFAULT_BUDGET = 32 * 1024 * 1024;
+/** What one entry costs beside its key and reply: the Map slot, the entry object, the Buffer header. */
+const ENTRY_OVERHEAD = 160;
 
-type Entry = { readonly pending: true } | { readonly pending: false; readonly reply: Buffer | undefined; readonly expires: number };
+type Entry = { readonly pending: true; readonly bytes: number } | { readonly pending: false; readonly reply: Buffer | undefined; readonly expires: number; readonly bytes: number };
 
 export class DuplicateCache {
   private readonly entries = new Map<string, Entry>();
+  private used = 0;
+
+  constructor(private readonly budget = DEFAULT_BUDGET) {}
 
   static key(address: string, port: number, identifier: number, authenticator: Buffer): string {
     return `${address}|${port}|${identifier}|${authenticator.toString('hex')}`;
+  }
+
+  /** Bytes held now (keys, replies and per-entry overhead), never above the budget for long. */
+  get bytes(): number {
+    return this.used;
+  }
+
+  get size(): number {
+    return this.entries.size;
   }
 
   /**
@@ -25,23 +49,47 @@ export class DuplicateCache {
     const e = this.entries.get(key);
     if (e?.pending) return { kind: 'in-progress' };
     if (e && e.expires > now) return { kind: 'done', reply: e.reply };
-    this.sweep(now);
-    this.entries.set(key, { pending: true });
+    if (e) this.remove(key, e);
+    this.expire(now);
+    this.put(key, { pending: true, bytes: key.length + ENTRY_OVERHEAD });
     return { kind: 'new' };
   }
 
   /** Records the reply (or undefined for a dropped request) of a request begun earlier. */
   finish(key: string, reply: Buffer | undefined, now: number): void {
-    this.entries.set(key, { pending: false, reply, expires: now + KEEP_MS });
+    const e = this.entries.get(key);
+    if (e) this.remove(key, e);
+    // A copy of its own: a small Buffer may be a slice of an 8 KB pool slab that it would keep alive.
+    const own = reply && Buffer.allocUnsafeSlow(reply.length);
+    if (reply && own) reply.copy(own);
+    this.put(key, { pending: false, reply: own, expires: now + KEEP_MS, bytes: key.length + (own?.length ?? 0) + ENTRY_OVERHEAD });
   }
 
-  private sweep(now: number): void {
-    if (this.entries.size < MAX_ENTRIES) return;
-    for (const [k, e] of this.entries) if (!e.pending && e.expires <= now) this.entries.delete(k);
-    // Still full of live entries: forget the oldest rather than grow without bound.
-    for (const k of this.entries.keys()) {
-      if (this.entries.size < MAX_ENTRIES) break;
-      this.entries.delete(k);
+  private put(key: string, e: Entry): void {
+    this.entries.set(key, e);
+    this.used += e.bytes;
+    if (this.used > this.budget) this.evict();
+  }
+
+  private remove(key: string, e: Entry): void {
+    this.entries.delete(key);
+    this.used -= e.bytes;
+  }
+
+  /** Drops expired replies from the oldest end (entries are in arrival order, so expiry is too, nearly). */
+  private expire(now: number): void {
+    for (const [k, e] of this.entries) {
+      if (e.pending) continue;
+      if (e.expires > now) break;
+      this.remove(k, e);
+    }
+  }
+
+  /** Over budget: forget the oldest finished entries (requests in progress stay: they are few and small). */
+  private evict(): void {
+    for (const [k, e] of this.entries) {
+      if (this.used <= this.budget) break;
+      if (!e.pending) this.remove(k, e);
     }
   }
 }

@@ -25,5 +25,5 @@ export const PIPELINE: readonly (readonly [name: string, step: Step])[] = [
   ['duplicates', duplicates], //            a retransmission gets the cached reply, never a second evaluation (RFC 5080 §2.2.2)
   ['user password', userPassword], //       un-hidden (RFC 2865 §5.2)
   ['decide', decide], //                    auth/login.ts: second factor first, then the first factor
-  ['reply', reply], //                      Message-Authenticator first, Proxy-State echoed in order (RFC 2865 §5.33)
+  ['reply', reply], //                      Message-Authenticator first, Proxy-State echoed in order (RFC 2865 §5.33); too large: dropped (§3)
 ];

@@ -68,7 +68,8 @@ export class Radius {
     this.upstream.counters.clear();
   }
 
-  stop(): Promise<void> {
-    return this.listener.stop();
+  async stop(): Promise<void> {
+    await this.listener.stop();
+    this.server.flushDropSummary();
   }
 }

@@ -7,18 +7,33 @@ import type { Log } from '../util/log.ts';
 import { DuplicateCache } from './dedupe.ts';
 import { PIPELINE } from './pipeline.ts';
 import type { RadiusRequest, Remote, StepEnv } from './step.ts';
-import { ServerStats, type DropReason } from './stats.ts';
+import { DropSummary, ServerStats, type DropReason } from './stats.ts';
+
+export interface RadiusServerOptions {
+  /** How often dropped datagrams are summarised in the audit log (default one minute). */
+  readonly dropSummaryMs?: number;
+  /** Bytes the duplicate cache may hold (default dedupe.ts DEFAULT_BUDGET). */
+  readonly duplicateBudget?: number;
+}
 
 export class RadiusServer {
   readonly stats = new ServerStats();
   private readonly env: StepEnv;
+  private readonly drops: DropSummary;
 
-  constructor(deps: Omit<StepEnv, 'duplicates' | 'stats' | 'log'>, private readonly log: Log) {
-    this.env = { ...deps, duplicates: new DuplicateCache(), stats: this.stats, log };
+  constructor(deps: Omit<StepEnv, 'duplicates' | 'stats' | 'log'>, private readonly log: Log, options: RadiusServerOptions = {}) {
+    this.env = { ...deps, duplicates: new DuplicateCache(options.duplicateBudget), stats: this.stats, log };
+    this.drops = new DropSummary(log, options.dropSummaryMs);
+  }
+
+  /** The duplicate cache (its size is reported and bounded in bytes). */
+  get duplicates(): DuplicateCache {
+    return this.env.duplicates;
   }
 
   /** Answers one datagram; undefined = no answer (silently discarded). */
   async handle(datagram: Buffer, from: Remote): Promise<Buffer | undefined> {
+    this.stats.received++;
     const req: RadiusRequest = { datagram, from, onAnswer: [] };
     let answer: Buffer | undefined;
     try {
@@ -42,9 +57,15 @@ export class RadiusServer {
     throw new Error('RADIUS pipeline ended without an answer');
   }
 
+  /** Counted at once, logged only in the periodic summary (stats.ts DropSummary: anyone can cause a drop). */
   private drop(reason: DropReason, from: Remote): undefined {
     this.stats.drop(reason);
-    this.log.info('radius-drop', { client: from.address, reason });
+    this.drops.record(reason, from.address);
     return undefined;
+  }
+
+  /** Writes the pending drop summary now (shutdown; tests). */
+  flushDropSummary(): void {
+    this.drops.close();
   }
 }

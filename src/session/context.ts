@@ -49,6 +49,11 @@ export interface Output {
   line(text?: string): void;
   /** Several lines at once (a block already split, or text with `\n`). */
   lines(text: string | readonly string[]): void;
+  /**
+   * Lines with terminal control sequences this appliance made itself (the ANSI QR code), shown as they
+   * are; everything printed with `line`/`lines` has its control characters escaped.
+   */
+  raw(lines: readonly string[]): void;
   /** Shows what was printed so far at once (progress before a long wait), unless an output filter holds it. */
   flush(): void;
 }

@@ -4,12 +4,14 @@
  * with its number and the rest still applies (SPEC §3 boot config loading).
  */
 import { msg } from '../cli/messages.ts';
+import { maskSecrets } from '../util/mask-secrets.ts';
 import type { Session } from './session.ts';
 
 /** A line of the file that was not applied. */
 export interface ScriptError {
   /** 1-based line number in the file. */
   readonly line: number;
+  /** The line, its secrets masked (util/mask-secrets.ts). */
   readonly text: string;
   /** The `% ` message the line produced. */
   readonly message: string;
@@ -27,7 +29,8 @@ export async function runConfigScript<S>(session: Session<S>, text: string): Pro
     const result = await session.execute(line);
     if (!result.ok) {
       const message = result.output.split('\n').filter((l) => l.startsWith('% ')).pop() ?? '% Error';
-      errors.push({ line: i + 1, text: trimmed, message });
+      // The report goes to stderr, the console and the audit log: never with the line's keys or passwords.
+      errors.push({ line: i + 1, text: maskSecrets(trimmed), message: maskSecrets(message) });
     }
   }
   return errors;

@@ -8,7 +8,8 @@ import { completeLine, CR, formatHelp, helpFor, type HelpEntry } from '../cli/ma
 import { matchLine, splitWords, type MatchResult } from '../cli/match/matcher.ts';
 import { msg } from '../cli/messages.ts';
 import { CommandError, type CommandContext, type HandlerTable, type SessionControl, type SessionSource } from './context.ts';
-import { applyFilter, filterHelp, splitFilter, type Filter } from './output.ts';
+import { controlCharacterAt, terminalBlock } from '../util/terminal-text.ts';
+import { FilterError, filterHelp, openFilter, splitFilter, type OpenFilter } from './output.ts';
 import type { Completion, ExecResult, InteractiveSession, SessionHost } from './types.ts';
 
 /** What every session of one appliance shares. */
@@ -73,6 +74,8 @@ export class Session<S> implements InteractiveSession, SessionControl {
   /** Aborts the command now running (Ctrl-C). */
   private running: AbortController | undefined;
   private current = { line: '', promptWidth: 0 };
+  /** Secret answers the command now running declared (`@secrets N`) and those it has asked for. */
+  private secrets = { declared: 0, asked: 0 };
 
   constructor(
     private readonly env: SessionEnvironment<S>,
@@ -157,6 +160,7 @@ export class Session<S> implements InteractiveSession, SessionControl {
   }
 
   async ask(question: string, opts: { secret?: boolean } = {}): Promise<string | null> {
+    if (opts.secret) this.secrets.asked++;
     if (!this.host) return null;
     const pending = this.buffer.length ? this.buffer.join('\n') + '\n' : '';
     this.buffer = [];
@@ -178,12 +182,21 @@ export class Session<S> implements InteractiveSession, SessionControl {
   async execute(line: string): Promise<ExecResult> {
     if (this.isOver) return { output: '', ok: false, closed: true };
     this.lastActive = this.env.now();
+    this.buffer = [];
+    this.secrets = { declared: 0, asked: 0 };
+    this.current = { line, promptWidth: this.options.echoesPrompt === false || this.source === 'file' ? 0 : this.prompt().length };
+    // No keyboard line holds a NUL, ESC or CR: such a line comes from a script or a program, and it
+    // would reach the terminal (and the `connect` framing, where NUL ends the output) as it is.
+    const bad = controlCharacterAt(line);
+    if (bad >= 0) {
+      this.caret(this.current.promptWidth + bad);
+      this.buffer.push(msg.invalidInput);
+      return this.result(false);
+    }
     if (line.trim() !== '' && this.source !== 'file') {
       if (this.historyLines[this.historyLines.length - 1] !== line) this.historyLines.push(line);
       if (this.historyLines.length > HISTORY_MAX) this.historyLines.shift();
     }
-    this.buffer = [];
-    this.current = { line, promptWidth: this.options.echoesPrompt === false || this.source === 'file' ? 0 : this.prompt().length };
     // `!` starts a comment line anywhere, so a saved config pastes back unchanged (AW+/IOS).
     if (line.trimStart().startsWith('!')) return { output: '', ok: true, closed: false };
     let ok: boolean;
@@ -192,23 +205,29 @@ export class Session<S> implements InteractiveSession, SessionControl {
       ok = await this.run(line, this.current.promptWidth, this.mode === EXEC);
     } catch (error) {
       ok = false;
-      if (error instanceof CommandError) this.buffer.push(error.message);
+      // Messages may quote what came from outside (a name, a server's error): escaped like output.
+      if (error instanceof CommandError) this.buffer.push(terminalBlock(error.message));
       else if (running.signal.aborted) this.buffer.push(msg.interrupted);
       else {
         this.env.internalError(error, line);
-        this.buffer.push(msg.internalError(error instanceof Error ? error.message : String(error)));
+        this.buffer.push(terminalBlock(msg.internalError(error instanceof Error ? error.message : String(error))));
       }
     }
     this.running = undefined;
+    return this.result(ok);
+  }
+
+  private result(ok: boolean): ExecResult {
     const output = this.buffer.length ? this.buffer.join('\n') + '\n' : '';
     this.buffer = [];
-    return { output, ok, closed: this.isOver };
+    const unansweredSecrets = Math.max(0, this.secrets.declared - this.secrets.asked);
+    return { output, ok, closed: this.isOver, ...(unansweredSecrets ? { unansweredSecrets } : {}) };
   }
 
   /** Matches and runs one line; `offset` is where column 0 of `line` sits on screen (for the caret). */
   private async run(line: string, offset: number, filters: boolean): Promise<boolean> {
     let command = line;
-    let filter: Filter | undefined;
+    let filter: OpenFilter | undefined;
     if (filters) {
       const split = splitFilter(line);
       command = split.command;
@@ -218,9 +237,30 @@ export class Session<S> implements InteractiveSession, SessionControl {
         this.caret(offset + split.column);
         throw new CommandError(msg.invalidInput);
       }
-      filter = split.filter;
+      // Compiled off the event loop before the command runs, so a bad pattern changes nothing.
+      if (split.filter) filter = await this.openFilter(split.filter.source, () => openFilter(split.filter!, this.running?.signal));
     }
+    try {
+      return await this.runCommand(command, offset, filter);
+    } finally {
+      filter?.close();
+    }
+  }
 
+  private async openFilter(source: string, open: () => Promise<OpenFilter>): Promise<OpenFilter> {
+    try {
+      return await open();
+    } catch (e) {
+      throw e instanceof FilterError && e.kind === 'regex' ? new CommandError(msg.badRegex(source)) : this.filterFailure(e);
+    }
+  }
+
+  private filterFailure(e: unknown): unknown {
+    if (!(e instanceof FilterError) || this.running?.signal.aborted) return e;
+    return new CommandError(e.kind === 'time' ? msg.filterTooSlow : msg.filterFailed(e.message));
+  }
+
+  private async runCommand(command: string, offset: number, filter: OpenFilter | undefined): Promise<boolean> {
     const { result, depth } = this.matchWithWalkup(command);
     switch (result.kind) {
       case 'empty':
@@ -237,13 +277,18 @@ export class Session<S> implements InteractiveSession, SessionControl {
         const state = result.state;
         const handler = this.env.handlers[state.node.terminal!.handler];
         if (!handler) throw new Error(`no handler ${state.node.terminal!.handler}`);
+        this.secrets.declared = Math.max(this.secrets.declared, state.node.terminal!.secrets);
         const start = this.buffer.length;
         const ctx: CommandContext<S> = {
           args: state.args,
           no: state.keywords[0] === 'no',
+          // Every line a handler prints is escaped for the terminal (util/terminal-text.ts): user names,
+          // file contents and servers' messages come from outside. Only `raw` (the ANSI QR code this
+          // appliance draws itself) reaches the terminal as it is.
           out: {
-            line: (text = '') => void this.buffer.push(text),
-            lines: (text) => void this.buffer.push(...(typeof text === 'string' ? text.replace(/\n$/, '').split('\n') : text)),
+            line: (text = '') => void this.buffer.push(terminalBlock(text)),
+            lines: (text) => void this.buffer.push(...(typeof text === 'string' ? text.replace(/\n$/, '').split('\n') : text).map(terminalBlock)),
+            raw: (lines) => void this.buffer.push(...lines),
             flush: () => {
               if (filter || !this.host?.write || this.buffer.length === start) return;
               this.host.write(this.buffer.splice(start).join('\n') + '\n');
@@ -257,7 +302,16 @@ export class Session<S> implements InteractiveSession, SessionControl {
           },
         };
         await handler(ctx);
-        if (filter) this.buffer.splice(start, this.buffer.length - start, ...applyFilter(this.buffer.slice(start), filter));
+        if (filter) {
+          let kept: string[];
+          try {
+            kept = await filter.apply(this.buffer.slice(start));
+          } catch (e) {
+            this.buffer.length = start;
+            throw this.filterFailure(e);
+          }
+          this.buffer.splice(start, this.buffer.length - start, ...kept);
+        }
         return true;
       }
     }

@@ -12,6 +12,12 @@ export interface ExecResult {
   readonly ok: boolean;
   /** True when the session ended (`exit`/`logout` at EXEC, reboot): the driver closes its side. */
   readonly closed: boolean;
+  /**
+   * Passwords the command always reads (grammar `@secrets N`) but did not ask for, because it failed
+   * first. A script driver skips that many input lines unseen: they were written as the answers, and
+   * must never run as commands, be echoed or enter the history.
+   */
+  readonly unansweredSecrets?: number;
 }
 
 /** Result of TAB on a partial line. */

@@ -5,6 +5,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { InteractiveSession } from '../session/types.ts';
+import { terminalBlock } from '../util/terminal-text.ts';
 
 /** Input lines read one at a time; outlives a session (a reboot opens the next one on the same input). */
 export interface LineSource {
@@ -32,16 +33,21 @@ export async function runScriptMode(session: InteractiveSession, lines: LineSour
       write(pending + question);
       const answer = await lines.next();
       // A secret answer is not echoed, as on a terminal.
-      write(`${answer === null || secret ? '' : answer}\n`);
+      write(`${answer === null || secret ? '' : terminalBlock(answer)}\n`);
       return answer;
     },
     write,
   });
   let ok = true;
   for (let line = await lines.next(); line !== null; line = await lines.next()) {
-    write(`${session.prompt()}${line}\n`);
+    // The echo shows a control character as an escape, never raw: it would act on the reader's
+    // terminal, and a NUL would end `awplus connect`'s output early (control-socket.ts framing).
+    write(`${session.prompt()}${terminalBlock(line)}\n`);
     const result = await session.execute(line);
     write(result.output);
+    // The password lines of a command that failed before asking for them (`2fa import user-data` whose
+    // copy failed): read and dropped, never run as commands, echoed or kept in the history.
+    for (let i = 0; i < (result.unansweredSecrets ?? 0); i++) if ((await lines.next()) === null) break;
     if (!result.ok) ok = false;
     if (result.closed) break;
   }

@@ -435,7 +435,7 @@ export class TwoFactor {
       let file: string;
       do file = `atl2fausers-${day}-${String(Math.floor(Math.random() * 10000)).padStart(4, '0')}.dat`;
       while (this.flash.exists(file));
-      this.flash.write(file, encodeUserData(users, password, now));
+      this.flash.write(file, await encodeUserData(users, password, now));
       this.log.info('2fa-users-exported', { users: users.length, file });
       return { file, users: users.length };
     });
@@ -450,8 +450,8 @@ export class TwoFactor {
    * Imports an exported file (SPEC §9): merged (imported records win for the same name) or, with
    * `replace`, as the whole store in one atomic write. Throws UserDataError before touching the store.
    */
-  importUserData(file: Buffer, password: string, replace: boolean): Promise<number> {
-    const users = decodeUserData(file, password);
+  async importUserData(file: Buffer, password: string, replace: boolean): Promise<number> {
+    const users = await decodeUserData(file, password);
     return this.quiesced(async () => {
       if (replace) await this.store.replaceAll(users);
       else if (users.length) await this.store.put(...users);

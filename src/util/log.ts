@@ -47,19 +47,36 @@ export interface LogEvent {
   readonly fields: Record<string, unknown>;
 }
 
-/** Passes events on to `sink` and keeps the newest `size` of them for `show log` (SPEC §11). */
+/** How AuditTrail keeps events that anyone can cause in bulk apart from the rest. */
+export interface BulkEvents {
+  /** Whether an event is one a stranger can cause at will (failed logins, dropped packets, …). */
+  readonly is: (event: string) => boolean;
+  /** How many of them are kept. */
+  readonly size: number;
+}
+
+/**
+ * Passes events on to `sink` and keeps the newest `size` of them for `show log` (SPEC §11). Events that
+ * anyone on the network can cause at will (`bulk`) are kept in a ring of their own, so a flood of them
+ * can never push a login, a lockout or a configuration change out of `show log`.
+ */
 export class AuditTrail implements Log {
-  private readonly ring: LogEvent[] = [];
+  private readonly ring: { seq: number; e: LogEvent }[] = [];
+  private readonly bulkRing: { seq: number; e: LogEvent }[] = [];
+  private seq = 0;
 
   constructor(
     private readonly sink: Log,
     private readonly now: () => number,
     private readonly size = 1000,
+    private readonly bulk?: BulkEvents,
   ) {}
 
   private keep(level: string, event: string, fields: Record<string, unknown>): void {
-    this.ring.push({ time: this.now(), level, event, fields });
-    if (this.ring.length > this.size) this.ring.shift();
+    const isBulk = this.bulk?.is(event) ?? false;
+    const ring = isBulk ? this.bulkRing : this.ring;
+    ring.push({ seq: this.seq++, e: { time: this.now(), level, event, fields } });
+    if (ring.length > (isBulk ? this.bulk!.size : this.size)) ring.shift();
   }
 
   info(event: string, fields: Record<string, unknown> = {}): void {
@@ -72,9 +89,18 @@ export class AuditTrail implements Log {
     this.sink.error(event, fields);
   }
 
-  /** The newest `count` events (all when omitted), oldest first. */
+  /** The newest `count` events (all when omitted) of both rings, oldest first. */
   recent(count?: number): readonly LogEvent[] {
-    return count === undefined ? [...this.ring] : this.ring.slice(-count);
+    const all: LogEvent[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < this.ring.length || j < this.bulkRing.length) {
+      const a = this.ring[i];
+      const b = this.bulkRing[j];
+      if (b === undefined || (a !== undefined && a.seq < b.seq)) all.push(this.ring[i++]!.e);
+      else all.push(this.bulkRing[j++]!.e);
+    }
+    return count === undefined ? all : all.slice(-count);
   }
 }
 

@@ -15,7 +15,8 @@ test('bad lines are reported with line numbers and the rest still applies', asyn
       report.errors.map((e) => [e.line, e.text, e.message]),
       [
         [2, 'hostnme x', "% Invalid input detected at '^' marker."],
-        [4, 'username bob privilege 99 password pw', "% Invalid input detected at '^' marker."],
+        // The line's password is masked: the report goes to stderr and the audit log (issue #17).
+        [4, 'username bob privilege 99 password ****', "% Invalid input detected at '^' marker."],
         [6, 'username', '% Incomplete command.'],
       ],
     );

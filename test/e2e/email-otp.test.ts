@@ -12,6 +12,7 @@ import { SMTPServer } from 'smtp-server';
 import { tempFlash } from '../helpers/app.ts';
 import { BIN, runAwplus, Watched } from '../helpers/process.ts';
 import { radclient } from '../helpers/radclient.ts';
+import { peer } from '../helpers/peers.ts';
 
 const BASE = 27000 + (process.pid % 2000);
 const RADIUS = BASE;
@@ -22,7 +23,7 @@ const login = (password: string, extra: string[] = []) =>
 
 test('e-mail OTP with a real SMTP server: challenge, code from the mail, wrong, expired, reused, server down', async () => {
   const flash = tempFlash();
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'smtp.key', '-out', 'smtp.crt', '-days', '2', '-subj', '/CN=localhost',
+  execFileSync(peer('openssl'), ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'smtp.key', '-out', 'smtp.crt', '-days', '2', '-subj', '/CN=localhost',
     '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { cwd: flash.dir, stdio: 'ignore' });
   const mails: { to: string; text: string; secure: boolean; user: string | undefined }[] = [];
   const smtp = new SMTPServer({

@@ -15,6 +15,7 @@ import { ApplianceClock } from '../../src/util/clock.ts';
 import { adminSession, newApp, runLines } from '../helpers/app.ts';
 import { startFreeradius } from '../helpers/freeradius.ts';
 import { Watched } from '../helpers/process.ts';
+import { peer } from '../helpers/peers.ts';
 
 const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 // radiusplugin truncates 5-digit ports to 4 digits (real-peers.md §3.4): stay below 10000.
@@ -24,7 +25,7 @@ const FR_AUTH_PORT = 20000 + (process.pid % 5000) + 50;
 const VPN_PORT = 30000 + (process.pid % 5000);
 
 function pki(dir: string): void {
-  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  const run = (...args: string[]) => execFileSync(peer('openssl'), args, { cwd: dir, stdio: 'ignore' });
   run('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=test-ca');
   run('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=server');
   writeFileSync(join(dir, 'server.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyAgreement\nextendedKeyUsage=serverAuth\n');
@@ -33,7 +34,7 @@ function pki(dir: string): void {
 
 /** Runs the OpenVPN client on a pty (static-challenge reads the code from a tty) and types the code. */
 async function connect(dir: string, code: string): Promise<string> {
-  const child = spawn('script', ['-qec', `openvpn --config ${join(dir, 'client.conf')}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(peer('script'), ['-qec', `${peer('openvpn')} --config ${join(dir, 'client.conf')}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
   const w = new Watched(child);
   child.stdin.write(`${code}\n`);
   try {
@@ -96,7 +97,7 @@ test('OpenVPN client → OpenVPN server + radiusplugin → our RADIUS server wit
         'auth-retry none', 'connect-retry-max 1', 'verb 3',
       ].join('\n') + '\n',
     );
-    server = new Watched(spawn('openvpn', ['--config', join(dir, 'server.conf')], { stdio: ['pipe', 'pipe', 'pipe'] }));
+    server = new Watched(spawn(peer('openvpn'), ['--config', join(dir, 'server.conf')], { stdio: ['pipe', 'pipe', 'pipe'] }));
     await server.waitFor(/Initialization Sequence Completed/, 30000);
 
     const code = hotp(base32Decode(SECRET)!, timeStep(env.app.clock.now()));

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { tempFlash } from '../helpers/app.ts';
 import { runAwplus, startDaemon, Watched } from '../helpers/process.ts';
+import { peer } from '../helpers/peers.ts';
 
 const PORT = 22000 + (process.pid % 1000);
 const SSH_OPTS = ['-p', String(PORT), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'NumberOfPasswordPrompts=1', '-o', 'PreferredAuthentications=password'];
@@ -25,7 +26,7 @@ function askpass(dir: string, password: string): NodeJS.ProcessEnv {
 
 /** `ssh user@127.0.0.1 COMMAND` (exec); bounded by ssh's own timeouts and ours. */
 function sshExec(dir: string, user: string, password: string, command: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('setsid', ['ssh', ...SSH_OPTS, '-o', 'ConnectTimeout=10', `${user}@127.0.0.1`, command], {
+  const r = spawnSync(peer('setsid'), [peer('ssh'), ...SSH_OPTS, '-o', 'ConnectTimeout=10', `${user}@127.0.0.1`, command], {
     env: askpass(dir, password),
     input: '',
     timeout: 20000,
@@ -37,7 +38,7 @@ function sshExec(dir: string, user: string, password: string, command: string): 
 /** An interactive `ssh -tt` on a pty (util-linux `script`), password through askpass. */
 function sshShell(dir: string, user: string, password: string): Watched {
   const cmd = ['ssh', '-tt', ...SSH_OPTS, `${user}@127.0.0.1`].join(' ');
-  const child = spawn('script', ['-qfec', `stty cols 100 rows 40; exec setsid -w ${cmd}`, '/dev/null'], { env: askpass(dir, password), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(peer('script'), ['-qfec', `stty cols 100 rows 40; exec ${peer('setsid')} -w ${cmd}`, '/dev/null'], { env: askpass(dir, password), stdio: ['pipe', 'pipe', 'pipe'] });
   return new Watched(child);
 }
 

@@ -23,7 +23,7 @@ import { memoryLog } from '../../src/util/log.ts';
 import { adminSession, runLines, tempFlash } from '../helpers/app.ts';
 import { startChrony, type Chrony } from '../helpers/chrony.ts';
 import { freeUdpPort } from '../helpers/daemon.ts';
-import { requireBinary } from '../helpers/peers.ts';
+import { peer } from '../helpers/peers.ts';
 import { runAwplus, startDaemon, type Watched } from '../helpers/process.ts';
 import { radclient } from '../helpers/radclient.ts';
 import { startRsyslog, type Rsyslog } from '../helpers/rsyslog.ts';
@@ -204,10 +204,10 @@ const isRoot = process.getuid?.() === 0;
 
 /** `n` logins of bob in one radclient run, 10 in flight; resolves with the number of Access-Accepts. */
 async function burst(port: number, n: number): Promise<number> {
-  requireBinary('radclient', 'freeradius-utils');
+  const radclient = peer('radclient');
   const requests = Array.from({ length: n }, () => 'User-Name = "bob"\nUser-Password = "bobpw"\nMessage-Authenticator = 0x00\n').join('\n');
   const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn('radclient', ['-x', '-t', '2', '-r', '1', '-p', '10', `127.0.0.1:${port}`, 'auth', 'nassecret']);
+    const child = spawn(radclient, ['-x', '-t', '2', '-r', '1', '-p', '10', `127.0.0.1:${port}`, 'auth', 'nassecret']);
     let text = '';
     child.stdout.on('data', (d) => (text += d));
     child.stderr.on('data', (d) => (text += d));
@@ -226,7 +226,7 @@ test('a full flash does not stop logins; the permanent log drops lines and says 
   const dir = mkdtempSync(join(tmpdir(), 'awplus-fullflash-'));
   const flash = join(dir, 'flash');
   mkdirSync(flash);
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', flash]);
+  execFileSync(peer('mount'), ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', flash]);
   let app: App | undefined;
   const filler = join(flash, 'filler');
   try {
@@ -277,7 +277,7 @@ test('a full flash does not stop logins; the permanent log drops lines and says 
     await app?.stop();
     try {
       if (existsSync(filler)) unlinkSync(filler);
-      execFileSync('umount', [flash]);
+      execFileSync(peer('umount'), [flash]);
       rmSync(dir, { recursive: true, force: true });
     } catch (e) {
       process.stderr.write(`cleanup of ${flash} failed: ${(e as Error).message}\n`);

@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { otpauthUrl, renderQr } from '../../src/twofa/enrolment.ts';
 import type { TwoFaUser } from '../../src/twofa/types.ts';
 import { adminSession, newApp, runLines } from '../helpers/app.ts';
+import { peer } from '../helpers/peers.ts';
 
 
 test('2fa create user prints the secret, the URL and 5 scratch codes that show 2fa user repeats', async () => {
@@ -73,7 +74,7 @@ test('terminal QR codes (utf8 and ansi) decode to the otpauth URL with a real QR
       const file = join(env.dir, `${name}.pgm`);
       toPgm(lines, file, lightModules);
       // zbarimg comes from Debian zbar-tools (.ci/run installs it).
-      assert.equal(execFileSync('zbarimg', ['-q', '--raw', file]).toString().trim(), url, name);
+      assert.equal(execFileSync(peer('zbarimg'), ['-q', '--raw', file]).toString().trim(), url, name);
     }
   } finally {
     await env.close();

@@ -7,6 +7,7 @@ import { createSocket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Daemon, freeUdpPort } from './daemon.ts';
+import { peer } from './peers.ts';
 
 export const CHRONYD = '/usr/sbin/chronyd';
 
@@ -35,7 +36,7 @@ function answers(port: number): Promise<boolean> {
 }
 
 export async function startChrony(options: { local?: boolean } = {}): Promise<Chrony> {
-  const dir = Daemon.tempDir(CHRONYD, 'chrony', 'awplus-chrony-');
+  const dir = Daemon.tempDir(peer('chronyd'), 'chrony', 'awplus-chrony-');
   const port = await freeUdpPort();
   const conf = join(dir, 'chrony.conf');
   writeFileSync(

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Watched } from './process.ts';
+import { peer } from './peers.ts';
 
 const FIXTURES = new URL('../../fixtures/freeradius/', import.meta.url).pathname;
 
@@ -21,12 +22,13 @@ export async function startFreeradius(
   acctPort = port + 100,
   options: { users?: string; threaded?: boolean; config?: string } = {},
 ): Promise<{ stop: () => Promise<void>; readonly pid: number }> {
+  const freeradius = peer('freeradius');
   const dir = mkdtempSync(join(tmpdir(), 'awplus-fr-'));
   mkdirSync(join(dir, 'run'));
   mkdirSync(join(dir, 'log'));
   writeFileSync(join(dir, 'radiusd.conf'), readFileSync(join(FIXTURES, options.config ?? 'radiusd.conf'), 'utf8').replaceAll('@DIR@', dir).replaceAll('@PORT@', String(port)).replaceAll('@ACCT_PORT@', String(acctPort)));
   writeFileSync(join(dir, 'users'), options.users ?? readFileSync(join(FIXTURES, 'users'), 'utf8'));
-  const child = spawn('freeradius', options.threaded ? ['-f', '-d', dir, '-l', 'stdout'] : ['-X', '-d', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(freeradius, options.threaded ? ['-f', '-d', dir, '-l', 'stdout'] : ['-X', '-d', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
   const w = new Watched(child);
   try {
     await w.waitFor(/Ready to process requests/, 20000);

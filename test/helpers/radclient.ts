@@ -4,7 +4,7 @@
  * kill timer is the backstop. A missing binary fails at once, naming the package.
  */
 import { spawn } from 'node:child_process';
-import { requireBinary } from './peers.ts';
+import { peer } from './peers.ts';
 
 export interface RadclientReply {
   /** accept, reject, challenge, or none (no answer). */
@@ -29,10 +29,9 @@ export interface RadclientOptions {
 }
 
 export async function radclient(lines: readonly string[], o: RadclientOptions): Promise<RadclientReply> {
-  requireBinary('radclient', 'freeradius-utils');
   const input = [...lines, ...(o.ma === false ? [] : ['Message-Authenticator = 0x00'])].join('\n') + '\n';
   const t = o.timeout ?? 1;
-  const child = spawn('radclient', ['-x', '-t', String(t), '-r', '1', ...(o.extra ?? []), o.server, 'auth', o.secret]);
+  const child = spawn(peer('radclient'), ['-x', '-t', String(t), '-r', '1', ...(o.extra ?? []), o.server, 'auth', o.secret]);
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));

@@ -9,6 +9,7 @@ import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Daemon, freeUdpPort } from './daemon.ts';
+import { peer } from './peers.ts';
 
 export const RSYSLOGD = '/usr/sbin/rsyslogd';
 
@@ -41,7 +42,7 @@ export interface Rsyslog {
 }
 
 export async function startRsyslog(): Promise<Rsyslog> {
-  const dir = Daemon.tempDir(RSYSLOGD, 'rsyslog', 'awplus-rsyslog-');
+  const dir = Daemon.tempDir(peer('rsyslogd'), 'rsyslog', 'awplus-rsyslog-');
   const port = await freeUdpPort();
   const out = join(dir, 'received.jsonl');
   const conf = join(dir, 'rsyslog.conf');

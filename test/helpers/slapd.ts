@@ -5,30 +5,19 @@
  * service. Every wait is bounded; the process is stopped by its PID (recipe: shared/research/wave2.md §B).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { Client } from 'ldapts';
 import { certificateAuthority, issue } from '../../src/util/x509.ts';
+import { hasPeer, peer } from './peers.ts';
 
 const FIXTURES = new URL('../../fixtures/slapd/', import.meta.url).pathname;
 
 export const BASE_DN = 'dc=example,dc=test';
 export const READER_DN = 'cn=reader,dc=example,dc=test';
 export const READER_PASSWORD = 'readerpw';
-
-/** A program on PATH or in the sbin directories (slapd lives in /usr/sbin, often not on a user's PATH). */
-function optionalProgram(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/bin'];
-  return dirs.filter(Boolean).map((d) => join(d, name)).find((p) => existsSync(p));
-}
-
-function program(name: string): string {
-  const found = optionalProgram(name);
-  if (!found) throw new Error(`${name} not found: install Debian package slapd (see .ci/run)`);
-  return found;
-}
 
 /** A TCP port nobody listens on right now (the kernel picks it). */
 export function freePort(): Promise<number> {
@@ -69,9 +58,9 @@ export interface Slapd {
 
 /** Makes a directory, loads fixtures/slapd/seed.ldif (and `extraLdif`, more entries) and starts slapd. */
 export async function startSlapd(o: { extraLdif?: string } = {}): Promise<Slapd> {
-  const slapd = program('slapd');
-  const slapadd = program('slapadd');
-  const setpriv = optionalProgram('setpriv');
+  const slapd = peer('slapd');
+  const slapadd = peer('slapadd');
+  const setpriv = hasPeer('setpriv') ? peer('setpriv') : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'awplus-slapd-'));
   let child: ChildProcess | undefined;
   try {

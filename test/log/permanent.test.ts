@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { DROPPED_EVENT, PermanentLog } from '../../src/log/permanent.ts';
 import { ManualClock } from '../../src/util/clock.ts';
+import { peer } from '../helpers/peers.ts';
 
 const T = Date.UTC(2024, 2, 3, 12, 0, 0);
 
@@ -127,7 +128,7 @@ test('a full flash: logging goes on for the caller, lines are dropped, counted a
   const dir = mkdtempSync(join(tmpdir(), 'awplus-permlog-'));
   const flash = join(dir, 'flash');
   mkdirSync(flash);
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', flash]);
+  execFileSync(peer('mount'), ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', flash]);
   let log: PermanentLog | undefined;
   try {
     // Fill the flash, then give one 4 KiB page back: the log gets a few lines in, then a write that
@@ -178,7 +179,7 @@ test('a full flash: logging goes on for the caller, lines are dropped, counted a
     // here is reported on stderr rather than hiding the test's own error.
     await log?.close();
     try {
-      execFileSync('umount', [flash]);
+      execFileSync(peer('umount'), [flash]);
       rmSync(dir, { recursive: true, force: true });
     } catch (e) {
       process.stderr.write(`cleanup of ${flash} failed: ${(e as Error).message}\n`);

@@ -10,6 +10,7 @@ import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import type { LoginDecision, LoginRequest } from '../../src/auth/types.ts';
+import { peer } from '../helpers/peers.ts';
 
 /** Why the real-peer tests cannot run here, or undefined. */
 export function realPeerSkipReason(): string | undefined {
@@ -120,8 +121,8 @@ export const CLIENT_SANDBOX = ['--dev', 'null', '--ifconfig-noexec', '--route-no
  * writes its PID for the kill.
  */
 export function ptyClient(profilePath: string, credsPath: string, pidPath: string, code: string, procs: Processes): { child: ChildProcess; out: Output; pid: () => number | undefined } {
-  const cmd = ['setpriv', '--pdeathsig', 'SIGKILL', '--', 'openvpn', '--config', profilePath, ...CLIENT_SANDBOX, '--auth-user-pass', credsPath, '--writepid', pidPath].join(' ');
-  const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const cmd = [peer('setpriv'), '--pdeathsig', 'SIGKILL', '--', peer('openvpn'), '--config', profilePath, ...CLIENT_SANDBOX, '--auth-user-pass', credsPath, '--writepid', pidPath].join(' ');
+  const child = spawn(peer('script'), ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
   procs.add(child.pid);
   procs.addPidFile(pidPath);
   // Typed ahead: the pty buffers it until openvpn asks (real-peers.md §3.3). stdin stays open.
@@ -232,8 +233,8 @@ export class ManagedClient {
 export async function managedClient(profilePath: string, user: string, password: string, code: string | (() => Promise<string>), procs: Processes, extra: readonly string[] = []) {
   const mport = await freeTcpPort();
   const child = spawn(
-    'setpriv',
-    ['--pdeathsig', 'SIGKILL', '--', 'openvpn', '--config', profilePath, ...CLIENT_SANDBOX, ...extra, '--management', '127.0.0.1', String(mport), '--management-query-passwords', '--management-hold'],
+    peer('setpriv'),
+    ['--pdeathsig', 'SIGKILL', '--', peer('openvpn'), '--config', profilePath, ...CLIENT_SANDBOX, ...extra, '--management', '127.0.0.1', String(mport), '--management-query-passwords', '--management-hold'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   procs.add(child.pid);

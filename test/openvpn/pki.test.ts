@@ -12,6 +12,7 @@ import { clientProfile } from '../../src/openvpn/client-profile.ts';
 import { ensurePki } from '../../src/openvpn/pki.ts';
 import { tunnelSettings } from '../../src/openvpn/settings.ts';
 import { certificateAuthority } from '../../src/util/x509.ts';
+import { peer } from '../helpers/peers.ts';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 
@@ -24,7 +25,7 @@ test('the CA and server certificate are made once, private, chained, and reused'
   assert.equal(statSync(dir).mode & 0o777, 0o700);
   for (const f of ['ca.crt', 'ca.key', 'server.crt', 'server.key']) assert.equal(statSync(join(dir, f)).mode & 0o777, 0o600, f);
   // OpenSSL (what openvpn uses) accepts the chain for a TLS server.
-  const out = execFileSync('openssl', ['verify', '-purpose', 'sslserver', '-attime', String(NOW / 1000 + 60), '-CAfile', first.caPath, first.certPath]).toString();
+  const out = execFileSync(peer('openssl'), ['verify', '-purpose', 'sslserver', '-attime', String(NOW / 1000 + 60), '-CAfile', first.caPath, first.certPath]).toString();
   assert.match(out, /server\.crt: OK/);
   const ca = new X509Certificate(first.caCert);
   assert.equal(ca.ca, true);

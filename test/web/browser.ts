@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type BrowserContext, type HTTPResponse, type Page } from 'puppeteer-core';
-import { requireBinary } from '../helpers/peers.ts';
+import { peer, requireBinary } from '../helpers/peers.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 /** Every browser wait is bounded by this or less. */
@@ -32,7 +32,7 @@ export function requireBrowserTools(): void {
 /** The text zbarimg reads from a PNG (its exit status 4 means it found no code). */
 export function decodeQr(png: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('zbarimg', ['--raw', '-q', png], { timeout: 10_000 }, (error, stdout, stderr) => {
+    execFile(peer('zbarimg'), ['--raw', '-q', png], { timeout: 10_000 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`zbarimg ${png}: ${error.message} ${stderr}`));
       else resolve(stdout.replace(/\n$/, ''));
     });

@@ -23,6 +23,8 @@ export interface ResolvedType {
 export interface Terminal {
   readonly handler: string;
   readonly privilege: number;
+  /** Secret answers the command reads from the following input lines (grammar `@secrets N`). */
+  readonly secrets: number;
   readonly origin: Origin;
 }
 
@@ -178,7 +180,7 @@ function insert(
     const o = node.terminal.origin;
     throw new GrammarError(def.origin, `path "${path.map((t) => (t.k === 'kw' ? t.word : `<${t.name}>`)).join(' ')}" already defined at ${o.file}:${o.line}`);
   }
-  node.terminal = { handler: def.handler, privilege: def.privilege, origin: def.origin };
+  node.terminal = { handler: def.handler, privilege: def.privilege, secrets: def.secrets, origin: def.origin };
 }
 
 /** Builds and checks the graphs of every mode. Throws GrammarError on the first problem. */

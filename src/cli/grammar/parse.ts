@@ -23,6 +23,8 @@ export interface Definition {
   readonly modes: readonly string[];
   readonly privilege: number;
   readonly hidden: boolean;
+  /** `@secrets N`: the command always reads N secret answers (passwords) from the lines after it. */
+  readonly secrets: number;
   readonly handler: string;
   readonly elements: readonly Element[];
   /** Help text keyed by keyword or by `<name>`. */
@@ -148,7 +150,9 @@ export function parseGrammarFile(file: string, text: string, into: RawGrammar): 
     const m = /^([a-z0-9-]+\.[a-z0-9-]+)\s*(.*)$/.exec(rest);
     if (!m) throw new GrammarError(origin, `bad handler id in "${rest}"`);
     const attrs = parseAttributes(m[2]!, origin);
-    for (const k of attrs.keys()) if (!['privilege', 'hidden', 'source'].includes(k)) throw new GrammarError(origin, `unknown attribute @${k}`);
+    for (const k of attrs.keys()) if (!['privilege', 'hidden', 'source', 'secrets'].includes(k)) throw new GrammarError(origin, `unknown attribute @${k}`);
+    const secrets = attrs.has('secrets') ? Number(attrs.get('secrets')) : 0;
+    if (!Number.isInteger(secrets) || secrets < 0 || secrets > 9) throw new GrammarError(origin, '@secrets must be 0-9');
     if (!mode) throw new GrammarError(origin, 'definition before any @mode');
     const elements = parseElements(tokenize(syntax, origin), origin);
     into.definitions.push({
@@ -156,6 +160,7 @@ export function parseGrammarFile(file: string, text: string, into: RawGrammar): 
       modes: mode.split(','),
       privilege: attrs.has('privilege') ? Number(attrs.get('privilege')) : privilege,
       hidden: attrs.has('hidden'),
+      secrets,
       handler: m[1]!,
       elements,
       help,

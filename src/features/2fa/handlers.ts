@@ -9,6 +9,7 @@ import { arg } from '../../session/context.ts';
 import { otpauthUrl, qrLink, renderQr } from '../../twofa/enrolment.ts';
 import { parseTemplate } from '../../twofa/email-otp.ts';
 import { TwoFaError } from '../../twofa/facade.ts';
+import { StoreWriteError } from '../../twofa/store/types.ts';
 import type { TwoFaUser } from '../../twofa/types.ts';
 import { UserDataError } from '../../twofa/user-data.ts';
 import { SourceError } from '../../util/fetch-source.ts';
@@ -29,6 +30,8 @@ function needsService(handler: FeatureHandler): FeatureHandler {
     try {
       await handler(ctx);
     } catch (e) {
+      // A full or failing flash: the change did not happen (the store keeps nothing it could not write).
+      if (e instanceof StoreWriteError) return ctx.error(msg.storeWriteFailed(e.reason));
       if (!(e instanceof TwoFaError)) throw e;
       const text = {
         exists: msg.twofaUserExists(e.user),
@@ -61,12 +64,12 @@ function limited(ctx: Ctx, text: string, what: 'issuer' | 'label'): string {
   return text;
 }
 
-/** The QR code lines for `qr {ansi|utf8|link}`, if asked. */
-function qrLines(ctx: Ctx, url: string): string[] {
-  if (ctx.args['utf8']) return renderQr(url, 'utf8');
-  if (ctx.args['ansi']) return renderQr(url, 'ansi');
-  if (ctx.args['link']) return [`QR code link: ${qrLink(url)}`, msg.twofaQrLinkWarning];
-  return [];
+/** Prints the QR code for `qr {ansi|utf8|link}`, if asked. */
+function printQr(ctx: Ctx, url: string): void {
+  if (ctx.args['utf8']) ctx.out.lines(renderQr(url, 'utf8'));
+  // Colour escapes drawn here, around block characters only: the one output shown unescaped.
+  else if (ctx.args['ansi']) ctx.out.raw(renderQr(url, 'ansi'));
+  else if (ctx.args['link']) ctx.out.lines([`QR code link: ${qrLink(url)}`, msg.twofaQrLinkWarning]);
 }
 
 const urlOf = (ctx: Ctx, u: TwoFaUser) => otpauthUrl(u, twofaSettings(ctx.app.config.current));
@@ -117,7 +120,9 @@ export const handlers = {
     ctx.out.line(msg.twofaCreated(name, user.kind === 'skip' ? 'skip-2fa' : user.kind.toUpperCase()));
     const url = urlOf(ctx, user);
     const { head, scratch } = formatCreated(user, url);
-    ctx.out.lines([...head, ...qrLines(ctx, url), ...scratch]);
+    ctx.out.lines(head);
+    printQr(ctx, url);
+    ctx.out.lines(scratch);
   }),
   '2fa.delete-user': needsService((ctx) => ctx.app.twofa.deleteUser(arg.str(ctx, 'name'))),
   '2fa.reset-scratch': needsService(async (ctx) => {
@@ -162,7 +167,8 @@ export const handlers = {
       count = await ctx.app.twofa.importUserData(file, password ?? '', ctx.args['replace'] === true);
     } catch (e) {
       if (!(e instanceof UserDataError)) throw e;
-      return ctx.error(e.kind === 'version' ? msg.importVersion(e.message) : e.kind === 'not-user-data' ? msg.importNotUserData : msg.importBadPassword);
+      const text = { version: msg.importVersion(e.message), 'not-user-data': msg.importNotUserData, 'too-costly': msg.importTooCostly, 'password-or-damaged': msg.importBadPassword };
+      return ctx.error(text[e.kind]);
     }
     ctx.out.line(msg.imported(count));
   },
@@ -177,6 +183,6 @@ export const handlers = {
     if (!user) return ctx.error(msg.twofaNoSuchUser(name));
     const url = urlOf(ctx, user);
     ctx.out.lines(formatUser(user, url, ctx.app.clock.now(), zoneOf(ctx.app.config.current)));
-    if (user.kind === 'totp' || user.kind === 'hotp') ctx.out.lines(qrLines(ctx, url));
+    if (user.kind === 'totp' || user.kind === 'hotp') printQr(ctx, url);
   }),
 } satisfies Handlers;

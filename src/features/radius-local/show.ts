@@ -14,12 +14,13 @@ export function formatLocalUsers(users: readonly string[]): string[] {
 }
 
 export function formatLocalStatistics(
-  s: { requests: number; accepts: number; rejects: number; challenges: number; duplicates: number; drops: ReadonlyMap<string, number>; reasons: ReadonlyMap<string, number> },
+  s: { received: number; requests: number; accepts: number; rejects: number; challenges: number; duplicates: number; drops: ReadonlyMap<string, number>; reasons: ReadonlyMap<string, number> },
   status: { listening: boolean; port: number | undefined },
 ): string[] {
   const lines = [
     'Local RADIUS server',
     `  State                : ${status.listening ? `listening on UDP ${status.port}` : 'not listening'}`,
+    `  Datagrams received   : ${s.received}`,
     `  Access-Requests      : ${s.requests}`,
     `  Access-Accepts       : ${s.accepts}`,
     `  Access-Rejects       : ${s.rejects}`,

@@ -14,7 +14,7 @@ import { Level } from 'level';
 import { open, seal } from '../../util/aead.ts';
 import { loadKeyFile } from '../../util/key-file.ts';
 import type { TwoFaUser } from '../types.ts';
-import { UserStoreError, type UserStore } from './types.ts';
+import { StoreWriteError, UserStoreError, type UserStore } from './types.ts';
 
 /** A record as stored: the secret parts sealed. */
 interface StoredUser extends Omit<TwoFaUser, 'secret' | 'scratch'> {
@@ -30,6 +30,12 @@ interface Entry {
 
 const KEY_FILE = '.2fa.key';
 const DB_DIR = '.2fa-users';
+/**
+ * LevelDB's memtable and log size before they are flushed into a compacted table (default 4 MiB). A
+ * login rewrites a user's record, so the log grows with logins while the live data stays small: a
+ * small buffer lets compaction keep the store near the size of its users on a small flash.
+ */
+const WRITE_BUFFER = 256 * 1024;
 
 /** A queued write; the value is the record's JSON (the `utf8` encoding: the json one costs twice as much per record). */
 type Op = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
@@ -54,7 +60,7 @@ export class LevelUserStore implements UserStore {
     } catch (e) {
       throw new UserStoreError(`cannot read the 2FA store key: ${(e as Error).message}`, { cause: e });
     }
-    const db = new Level<string, string>(join(flashDir, DB_DIR), { valueEncoding: 'utf8' });
+    const db = new Level<string, string>(join(flashDir, DB_DIR), { valueEncoding: 'utf8', writeBufferSize: WRITE_BUFFER });
     try {
       await db.open();
     } catch (e) {
@@ -153,7 +159,9 @@ export class LevelUserStore implements UserStore {
         this.stats.records += ops.length;
         for (const w of waiters) w.resolve();
       } catch (e) {
-        for (const w of waiters) w.reject(e);
+        // LevelDB says `IO error: FILE: No space left on device`; keep the cause, not the path.
+        const reason = (e as Error).message.replace(/^IO error: \S+: /, '');
+        for (const w of waiters) w.reject(new StoreWriteError(reason, { cause: e }));
       }
     }
     this.flushing = undefined;

@@ -27,6 +27,14 @@ export interface UserStore {
   close(): Promise<void>;
 }
 
+/** A change could not be made durable (a full or failing flash): nothing of it took effect. */
+export class StoreWriteError extends Error {
+  constructor(readonly reason: string, options?: { cause: unknown }) {
+    super(`cannot write the 2FA user store: ${reason}`, options);
+    this.name = 'StoreWriteError';
+  }
+}
+
 /** The store could not be opened (another process holds it, or the key is unreadable). */
 export class UserStoreError extends Error {
   constructor(message: string, options?: { cause: unknown }) {
