@@ -6,6 +6,7 @@ import type { FirstFactorSource, LoginDecision, LoginRequest } from '../auth/typ
 import type { Log } from '../util/log.ts';
 import type { DuplicateCache } from './dedupe.ts';
 import type { Packet } from './packet.ts';
+import type { SharedDecisions } from './shared-decisions.ts';
 import type { DropReason, ServerStats } from './stats.ts';
 import type { NasEntry, RadiusSettings } from './types.ts';
 
@@ -40,6 +41,8 @@ export interface StepEnv {
   readonly localUsers: FirstFactorSource;
   /** `nas … 2fa`: the first factor of `aaa authentication openvpn`. */
   readonly openvpnFirstFactor: FirstFactorSource;
+  /** Decisions shared with the other appliances of a group (a shared store); undefined: this appliance alone. */
+  readonly sharedDecisions?: () => SharedDecisions | undefined;
 }
 
 export type StepResult = { readonly kind: 'continue' } | { readonly kind: 'reply'; readonly reply: Buffer } | { readonly kind: 'drop'; readonly reason: DropReason };

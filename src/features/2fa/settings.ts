@@ -1,6 +1,7 @@
 /** The 2FA engine's view of the running config (VyOS get_config): defaults merged, label resolved. */
 import type { RunningConfig } from '../../config/model.ts';
 import { DEFAULT_TEMPLATE, parseTemplate, type EmailTemplate } from '../../twofa/email-otp.ts';
+import { EMBEDDED, type StoreChoice } from '../../twofa/store/stores.ts';
 import type { TwoFaSettings } from '../../twofa/types.ts';
 import type { Flash } from '../../util/flash.ts';
 
@@ -26,4 +27,10 @@ export function twofaSettings(cfg: Readonly<RunningConfig>): TwoFaSettings {
 export function emailTemplate(cfg: Readonly<RunningConfig>, flash: Flash): EmailTemplate {
   const name = cfg.twofa.emailTemplate;
   return name === undefined ? DEFAULT_TEMPLATE : parseTemplate(flash.read(name));
+}
+
+/** `2fa store`: the store the appliance uses from its next boot (SPEC §16). */
+export function storeChoice(cfg: Readonly<RunningConfig>): StoreChoice {
+  const s = cfg.twofa.store;
+  return s === undefined ? EMBEDDED : { kind: 'postgresql', target: { url: s.url, password: s.password } };
 }
