@@ -94,6 +94,11 @@ export class PgServer {
     }
   }
 
+  /** Whether the server was started (and not stopped) by this object. */
+  get running(): boolean {
+    return this.pid !== undefined;
+  }
+
   /** The URL an appliance is configured with (`2fa store postgresql URL`). */
   url(password: string | undefined = DB_PASSWORD): string {
     return `postgresql://${DB_USER}${password === undefined ? '' : `:${password}`}@127.0.0.1:${this.port}/${DB_NAME}`;

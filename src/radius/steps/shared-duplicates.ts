@@ -4,10 +4,11 @@
  * — had the first accepted, deciding again would reject the code as used. The first appliance to see
  * a request claims it in the shared store and records its decision; another drops the request while
  * it is being decided (the NAS retries) and then answers with that decision, encoded with its own
- * secret and the request's Proxy-State (the reply step).
+ * secret and the request's Proxy-State (the reply step). Its own decision it records before its
+ * answer leaves (`shareDecision`, between decide and reply).
  */
 import { decodeDecision, encodeDecision, sharedKey, type SharedClaim, type SharedDecisions } from '../shared-decisions.ts';
-import { drop, need, next, type RadiusRequest, type StepEnv, type StepResult } from '../step.ts';
+import { drop, need, next, type RadiusRequest, type Step, type StepEnv, type StepResult } from '../step.ts';
 import { reply } from './reply.ts';
 
 export async function sharedDuplicates(req: RadiusRequest, env: StepEnv, shared: SharedDecisions): Promise<StepResult> {
@@ -32,11 +33,29 @@ export async function sharedDuplicates(req: RadiusRequest, env: StepEnv, shared:
   }
   // 'different': another request under the same key; decided here, and its decision is not shared.
   if (claim.kind === 'claimed') {
+    const sharedClaim = { table: shared, key, recorded: false };
+    req.sharedClaim = sharedClaim;
+    // No answer after all (dropped): the claim is given up, so that another appliance may decide it.
     req.onAnswer.push((answer) => {
-      const decision = answer !== undefined && req.decision !== undefined ? encodeDecision(req.decision) : undefined;
-      // Best effort: a decision not recorded only means a retransmission elsewhere is decided afresh.
-      shared.record(key, decision).catch(() => undefined);
+      if (answer === undefined && !sharedClaim.recorded) shared.record(key, undefined).catch(() => undefined);
     });
   }
   return next;
 }
+
+/**
+ * The decision of a claimed request, recorded before the answer leaves: a NAS that retries on another
+ * appliance after it got (or lost) this answer finds it there, as it finds the used mark.
+ */
+export const shareDecision: Step = async (req) => {
+  const claim = req.sharedClaim;
+  if (claim === undefined) return next;
+  try {
+    await claim.table.record(claim.key, encodeDecision(need(req.decision, 'decision')));
+    claim.recorded = true;
+  } catch {
+    // Not recorded (the store went away): a retransmission elsewhere is decided afresh; the store
+    // logs the outage once.
+  }
+  return next;
+};

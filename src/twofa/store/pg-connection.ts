@@ -123,8 +123,10 @@ export class PgConnection {
       // replicated): whatever the server's default, a crash must not bring back a used code (SPEC §10).
       options: '-c synchronous_commit=on',
     });
-    // An idle client whose server went away emits here; without a listener it would end the process.
+    // A client whose server went away emits 'error' (besides failing its statement): the pool listens
+    // while a client is idle, and this while it is checked out; without a listener the process would end.
     this.pool.on('error', () => undefined);
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   /** Runs one statement; throws StoreUnavailableError when the store cannot answer (and at once while it cannot). */
