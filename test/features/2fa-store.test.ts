@@ -151,3 +151,27 @@ test('the database away: user changes are refused with a % error and change noth
     await env.close();
   }
 });
+
+test('export and import user data work on the PostgreSQL store (merge, and replace in one transaction)', async () => {
+  const url = await database();
+  const env = await newApp({ files: { 'default.cfg': `service 2fa\n2fa store postgresql ${withPassword(url)}\n` } });
+  try {
+    const answers = ['export-pass-1', 'export-pass-1', 'export-pass-1', 'export-pass-1'];
+    const s = adminSession(env.app);
+    s.setHost({ ask: async () => answers.shift() ?? null });
+    await runLines(s, `2fa create user alice secret ${SECRET}`, '2fa create user bob random-secret hotp');
+    const exported = await runLines(s, '2fa export user-data');
+    const file = /to file (atl2fausers-\d{8}-\d{4}\.dat)/.exec(exported)?.[1];
+    assert.ok(file, exported);
+    await runLines(s, '2fa delete user alice', '2fa create user carol random-secret');
+    const imported = await runLines(s, 'conf t', 'no service 2fa', 'end', `2fa import user-data source flash:/${file} replace`, 'conf t', 'service 2fa', 'end');
+    assert.match(imported, /Successfully imported 2FA user data \(2 users\)\./);
+    assert.deepEqual((await env.app.twofa.list()).map((u) => u.name), ['alice', 'bob'], 'replace: exactly the exported users');
+    assert.equal((await env.app.twofa.get('alice'))!.secret, SECRET);
+    const rows = await server.sql('SELECT name FROM awplus_2fa_users ORDER BY name', url.slice(url.lastIndexOf('/') + 1));
+    assert.deepEqual(rows.map((r) => r['name']), ['alice', 'bob'], 'in the database itself');
+    assert.equal((await env.app.userStore.embedded.list()).length, 0, 'nothing written to the embedded store');
+  } finally {
+    await env.close();
+  }
+});

@@ -1,0 +1,150 @@
+/**
+ * Several appliances on one PostgreSQL (SPEC §16, issue #18): 2FA logins/s (`2fa only`, the code
+ * alone, every user with its own secret, each logging in once) of
+ *   - one appliance on the embedded store (level, fsync before every Accept),
+ *   - one appliance on PostgreSQL (one compare-and-set UPDATE committed before every Accept, the
+ *     decision recorded for retransmissions elsewhere),
+ *   - two appliances on one PostgreSQL, the load split over both,
+ * side by side with FreeRADIUS 3.2 + rlm_totp (no single-use state at all) in the same run. Every
+ * appliance is its own `awplus --daemon` process; PostgreSQL 15 (Debian) runs from a temporary
+ * directory on this machine with its defaults (fsync on). The load is radclient ×4 (freeradius-utils),
+ * 100 requests in flight in all; each case runs twice, alternating, on fresh users.
+ * For PostgreSQL, the commits per login are read from pg_stat_database: what one login costs the
+ * database, whichever appliance sent it.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { App } from '../src/app.ts';
+import { base32Decode, hotp, randomSecret, timeStep } from '../src/twofa/otp.ts';
+import { PostgresUserStore } from '../src/twofa/store/postgresql.ts';
+import { newUser } from '../src/twofa/types.ts';
+import { ApplianceClock } from '../src/util/clock.ts';
+import { startFreeradius } from '../test/helpers/freeradius.ts';
+import { requireBinary } from '../test/helpers/peers.ts';
+import { DB_NAME, PgServer } from '../test/helpers/postgres.ts';
+import { startDaemon, type Watched } from '../test/helpers/process.ts';
+
+const USERS = 4000;
+const WARM = 300;
+const RADCLIENTS = 4;
+const IN_FLIGHT = 100;
+const PORTS = { level: 21830, pgA: 21831, pgB: 21832, fr: 21833 };
+const NAS_SECRET = 'benchsecret';
+const quiet = { info() {}, error() {} };
+
+interface Login {
+  readonly user: string;
+  readonly secret: string;
+}
+type Case = 'level' | 'pg1' | 'pg2' | 'fr';
+
+const make = (prefix: string, n: number): Login[] => Array.from({ length: n }, (_, i) => ({ user: `${prefix}${i}`, secret: randomSecret() }));
+const entry = (l: Login) => `User-Name = "${l.user}"\nUser-Password = "${hotp(base32Decode(l.secret)!, timeStep(Date.now()))}"\nMessage-Authenticator = 0x00\n`;
+
+/** RADCLIENTS radclients, client k to ports[k % ports.length]; wall time and Accepts. */
+async function load(dir: string, ports: number[], secret: string, logins: readonly Login[]): Promise<{ seconds: number; accepted: number; out: string }> {
+  const files = Array.from({ length: RADCLIENTS }, (_, k) => {
+    const file = join(dir, `load-${k}.txt`);
+    writeFileSync(file, logins.filter((_, i) => i % RADCLIENTS === k).map(entry).join('\n'));
+    return file;
+  });
+  const t0 = performance.now();
+  const runs = await Promise.all(
+    files.map(async (file, k) => {
+      const child = spawn('radclient', ['-q', '-s', '-t', '5', '-r', '1', '-p', String(IN_FLIGHT / RADCLIENTS), '-f', file, `127.0.0.1:${ports[k % ports.length]}`, 'auth', secret]);
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      await new Promise((r) => child.on('close', r));
+      return { accepted: Number(/Accepted\s*:\s*(\d+)/.exec(out)?.[1] ?? 0), out };
+    }),
+  );
+  return { seconds: (performance.now() - t0) / 1000, accepted: runs.reduce((a, r) => a + r.accepted, 0), out: runs.map((r) => r.out).join('\n') };
+}
+
+/** A flash with the group's key file and a startup config: a `2fa only` NAS on `port`, the store at `url` (or embedded). */
+function flash(dir: string, name: string, key: Buffer, port: number, url?: string): string {
+  const f = join(dir, name);
+  const lines = ['service 2fa', ...(url ? [`2fa store postgresql ${url}`] : []), 'radius-server local', ` server auth-port ${port}`, ` nas 127.0.0.1 key ${NAS_SECRET} 2fa only`, ' server enable', ''];
+  mkdirSync(f, { recursive: true });
+  writeFileSync(join(f, '.2fa.key'), key.toString('base64') + '\n', { mode: 0o600 });
+  writeFileSync(join(f, 'default.cfg'), lines.join('\n'));
+  return f;
+}
+
+export async function runPostgresBench(): Promise<string[]> {
+  requireBinary('radclient', 'freeradius-utils');
+  const dir = mkdtempSync(join(tmpdir(), 'awplus-bench-pg-'));
+  const key = randomBytes(32);
+  const cases: Case[] = ['fr', 'level', 'pg1', 'pg2'];
+  const rounds = [0, 1].map((r) => Object.fromEntries(cases.map((c) => [c, make(`${c}${r}u`, USERS)])) as Record<Case, Login[]>);
+  const warm = Object.fromEntries(cases.map((c) => [c, make(`${c}w`, WARM)])) as Record<Case, Login[]>;
+  const forCase = (c: Case) => [...warm[c], ...rounds.flatMap((r) => r[c])];
+
+  const pg = await PgServer.start();
+  const url = pg.url();
+  const daemons: Watched[] = [];
+  let fr: { stop: () => Promise<void> } | undefined;
+  try {
+    // The users: the embedded store's through the appliance, PostgreSQL's straight into the database.
+    const levelFlash = flash(dir, 'level', key, PORTS.level);
+    const setup = await App.start({ flash: levelFlash, log: quiet });
+    const levelUsers = forCase('level');
+    for (let i = 0; i < levelUsers.length; i += 500) await Promise.all(levelUsers.slice(i, i + 500).map((l) => setup.twofa.createUser(l.user, { secret: l.secret })));
+    await setup.stop();
+    const shared = PostgresUserStore.create({ url, password: undefined }, key, new ApplianceClock(), quiet);
+    const pgUsers = [...forCase('pg1'), ...forCase('pg2')];
+    for (let i = 0; i < pgUsers.length; i += 2000) await shared.put(...pgUsers.slice(i, i + 2000).map((l) => newUser(l.user, 'totp', Date.now(), { secret: l.secret, scratch: [] })));
+    await shared.close();
+    fr = await startFreeradius(PORTS.fr, PORTS.fr + 100, { users: forCase('fr').map((l) => `${l.user}\tTOTP-Secret := "${l.secret}"`).join('\n') + '\n', threaded: true, config: 'radiusd-totp.conf' });
+
+    for (const f of [levelFlash, flash(dir, 'pgA', key, PORTS.pgA, url), flash(dir, 'pgB', key, PORTS.pgB, url)]) daemons.push(await startDaemon(f));
+    const ports: Record<Case, number[]> = { fr: [PORTS.fr], level: [PORTS.level], pg1: [PORTS.pgA], pg2: [PORTS.pgA, PORTS.pgB] };
+    const secret = (c: Case) => (c === 'fr' ? 'upstreamsecret' : NAS_SECRET);
+    // JIT, pools and connections warm before anything is measured.
+    for (const c of cases) await load(dir, ports[c], secret(c), warm[c]);
+
+    const commits = async () => Number((await pg.sql(`SELECT xact_commit FROM pg_stat_database WHERE datname = '${DB_NAME}'`))[0]!['xact_commit']);
+    const results: Record<Case, { rate: number; commitsPerLogin?: number }[]> = { fr: [], level: [], pg1: [], pg2: [] };
+    for (const r of rounds) {
+      for (const c of cases) {
+        // Statistics reach pg_stat_database within a second of a commit (PostgreSQL 15 flushes them at most once a second).
+        const before = c.startsWith('pg') ? (await new Promise((res) => setTimeout(res, 1100)), await commits()) : 0;
+        const got = await load(dir, ports[c], secret(c), r[c]);
+        if (got.accepted !== r[c].length) throw new Error(`${c}: ${got.accepted} of ${r[c].length} accepted: ${got.out.slice(0, 500)}`);
+        const run: { rate: number; commitsPerLogin?: number } = { rate: r[c].length / got.seconds };
+        if (c.startsWith('pg')) {
+          await new Promise((res) => setTimeout(res, 1100));
+          // Less the two statements of each reading (pg.sql connects and reads: its own transactions).
+          run.commitsPerLogin = (await commits() - before - 2) / r[c].length;
+        }
+        results[c].push(run);
+      }
+    }
+    const fmt = (c: Case) => results[c].map((x) => `${x.rate.toFixed(0)}/s`).join('; ');
+    const ratio = (c: Case) => results[c].map((x, i) => (x.rate / results.fr[i]!.rate).toFixed(2)).join(', ');
+    const cpl = (c: Case) => results[c].map((x) => x.commitsPerLogin!.toFixed(1)).join(', ');
+    const peer = `FreeRADIUS 3.2 + rlm_totp: ${fmt('fr')}`;
+    const what = `2FA logins, \`2fa only\`, ${USERS} users once each, radclient ×${RADCLIENTS} (${IN_FLIGHT} in flight)`;
+    return [
+      `| ${what}: one appliance, embedded store (fsync per Accept) | ${fmt('level')} | ${peer} | ours/FreeRADIUS = ${ratio('level')}× |`,
+      `| ${what}: one appliance on PostgreSQL 15 (one compare-and-set commit per Accept; ${cpl('pg1')} commits per login) | ${fmt('pg1')} | ${peer} | ours/FreeRADIUS = ${ratio('pg1')}× |`,
+      `| ${what}: two appliances on one PostgreSQL 15, load split (${cpl('pg2')} commits per login) | ${fmt('pg2')} | ${peer} | ours/FreeRADIUS = ${ratio('pg2')}× |`,
+    ];
+  } finally {
+    for (const d of daemons) {
+      d.child.kill('SIGTERM');
+      await d.exited();
+    }
+    await fr?.stop();
+    await pg.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write((await runPostgresBench()).join('\n') + '\n');
+
