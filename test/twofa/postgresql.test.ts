@@ -91,6 +91,19 @@ describe('the store contract', () => {
     }
   });
 
+  test("a used mark waits for the flush whatever the server's default; a shared decision does not", async () => {
+    const url = await database();
+    await server.superuser(`ALTER DATABASE ${nameOf(url)} SET synchronous_commit = off`);
+    const s = store(url);
+    try {
+      const show = async (o: { flushed?: boolean }) => (await s.db.query<{ synchronous_commit: string }>({ text: 'SHOW synchronous_commit' }, o)).rows[0]!.synchronous_commit;
+      assert.equal(await show({}), 'on');
+      assert.equal(await show({ flushed: false }), 'off');
+    } finally {
+      await s.close();
+    }
+  });
+
   test('two appliances read the same revision: of 50 concurrent changes exactly one is written', async () => {
     const url = await database();
     const [a, b] = [store(url), store(url)];

@@ -25,7 +25,10 @@ import { StoreUnavailableError, UserStoreError } from './types.ts';
  */
 export const PG_TIMEOUTS = { connect: 2000, statement: 2000, query: 3000, bulkStatement: 60000, probe: 1000, settle: 5000 } as const;
 
-/** Clients per appliance: enough for the RADIUS load of one appliance; N appliances use N times this of max_connections. */
+/**
+ * Clients per appliance for the users (and half as many for the shared decisions): enough for the
+ * RADIUS load of one appliance; N appliances use N × 15 of the server's max_connections.
+ */
 export const PG_POOL_SIZE = 10;
 
 /**
@@ -80,6 +83,7 @@ function reasonOf(e: unknown, password: string | undefined): string {
 
 export class PgConnection {
   readonly pool: pg.Pool;
+  private readonly unflushed: pg.Pool;
   /** `host:port/database`, for the log. */
   readonly server: string;
   private ready: Promise<void> | undefined;
@@ -101,14 +105,14 @@ export class PgConnection {
     const p = parsePgUrl(target.url);
     if ('error' in p) throw new UserStoreError(`bad PostgreSQL URL: ${p.error}`);
     this.server = describeTarget(target);
-    this.pool = new pg.Pool({
+    const settings = (synchronousCommit: 'on' | 'off', max: number): pg.PoolConfig => ({
       host: p.host,
       port: p.port,
       user: p.user,
       database: p.database,
       password: target.password ?? p.password,
       ssl: p.sslmode === 'disable' ? false : p.sslmode === 'require' ? { rejectUnauthorized: false } : {},
-      max: PG_POOL_SIZE,
+      max,
       connectionTimeoutMillis: PG_TIMEOUTS.connect,
       statement_timeout: PG_TIMEOUTS.statement,
       query_timeout: PG_TIMEOUTS.query,
@@ -119,19 +123,31 @@ export class PgConnection {
       keepAliveInitialDelayMillis: 10000,
       idleTimeoutMillis: 30000,
       application_name: 'awplus-2fa',
-      // A single-use mark is acknowledged only once it is flushed (and, with a synchronous standby,
-      // replicated): whatever the server's default, a crash must not bring back a used code (SPEC §10).
-      options: '-c synchronous_commit=on',
+      options: `-c synchronous_commit=${synchronousCommit}`,
     });
-    // A client whose server went away emits 'error' (besides failing its statement): the pool listens
-    // while a client is idle, and this while it is checked out; without a listener the process would end.
-    this.pool.on('error', () => undefined);
-    this.pool.on('connect', (client) => client.on('error', () => undefined));
+    // A single-use mark is acknowledged only once it is flushed (and, with a synchronous standby,
+    // replicated): whatever the server's default, a crash or a failover must not bring back a used
+    // code (SPEC §10).
+    this.pool = new pg.Pool(settings('on', PG_POOL_SIZE));
+    // What only helps a retransmission find its answer (pg-decisions.ts) need not wait for that: lost
+    // in a crash, such a row costs a NAS's retry a fresh decision, never a second use of a code.
+    this.unflushed = new pg.Pool(settings('off', Math.ceil(PG_POOL_SIZE / 2)));
+    for (const pool of [this.pool, this.unflushed]) {
+      // A client whose server went away emits 'error' (besides failing its statement): the pool
+      // listens while a client is idle, and this while it is checked out; without a listener the
+      // process would end.
+      pool.on('error', () => undefined);
+      pool.on('connect', (client) => client.on('error', () => undefined));
+    }
   }
 
-  /** Runs one statement; throws StoreUnavailableError when the store cannot answer (and at once while it cannot). */
-  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(q: pg.QueryConfig): Promise<pg.QueryResult<R>> {
-    return this.withClient((client) => client.query<R>(q));
+  /**
+   * Runs one statement; throws StoreUnavailableError when the store cannot answer (and at once while
+   * it cannot). `flushed: false`: committed without waiting for the WAL flush (or a standby), for
+   * rows whose loss in a crash harms no single use.
+   */
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(q: pg.QueryConfig, o: { flushed?: boolean } = {}): Promise<pg.QueryResult<R>> {
+    return this.withClient((client) => client.query<R>(q), o.flushed === false ? this.unflushed : this.pool);
   }
 
   /** Runs `work` in one transaction (BEGIN … COMMIT, ROLLBACK on any error); `bulk` allows long statements. */
@@ -151,7 +167,7 @@ export class PgConnection {
     });
   }
 
-  private async withClient<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  private async withClient<T>(work: (client: pg.PoolClient) => Promise<T>, pool: pg.Pool = this.pool): Promise<T> {
     if (this.closed) throw new StoreUnavailableError('the store is closed');
     if (this.down) {
       if (this.outage) this.outage.refused++;
@@ -160,7 +176,7 @@ export class PgConnection {
     let client: pg.PoolClient | undefined;
     try {
       if (!this.isReady) await this.makeReady();
-      client = await this.pool.connect();
+      client = await pool.connect();
       const result = await work(client);
       client.release();
       return result;
@@ -269,6 +285,6 @@ export class PgConnection {
     this.closed = true;
     clearTimeout(this.probeTimer);
     clearTimeout(this.settleTimer);
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.unflushed.end()]);
   }
 }

@@ -9,6 +9,10 @@
  * (the NAS sends it again) and answers with the recorded decision once there is one. A claim nobody
  * decides (its appliance died) expires, and the next retransmission is decided afresh.
  *
+ * These rows are committed without waiting for the WAL flush (or a synchronous standby): one lost in
+ * a crash or a failover costs a retransmission a fresh decision there (a Reject, the code being used),
+ * never a second use of a code, while each login is spared two waits for the disk or the standby.
+ *
  * What a decision is, and what the key's parts mean, is the caller's business (radius/); here they are
  * a client name, opaque request bytes, a digest and a JSON value.
  */
@@ -53,17 +57,16 @@ export class PostgresDecisions {
   constructor(private readonly db: PgConnection) {
     this.sweeper = setInterval(() => {
       // Best effort: an unavailable store is already reported by the logins.
-      void db.query({ text: 'DELETE FROM awplus_2fa_decisions WHERE expires < now()' }).catch(() => undefined);
+      void db.query({ text: 'DELETE FROM awplus_2fa_decisions WHERE expires < now()' }, { flushed: false }).catch(() => undefined);
     }, SWEEP_MS);
     this.sweeper.unref();
   }
 
   async claim(key: DecisionKey): Promise<DecisionClaim> {
-    const r = await this.db.query<{ claimed: boolean; digest: Buffer | null; decision: unknown }>({
-      name: 'awplus-claim',
-      text: CLAIM,
-      values: [key.client, key.request, key.digest, DECISION_TTL_SECONDS],
-    });
+    const r = await this.db.query<{ claimed: boolean; digest: Buffer | null; decision: unknown }>(
+      { name: 'awplus-claim', text: CLAIM, values: [key.client, key.request, key.digest, DECISION_TTL_SECONDS] },
+      { flushed: false },
+    );
     const row = r.rows[0]!;
     if (row.claimed) return { kind: 'claimed' };
     // Not claimed, yet not visible to this statement: another appliance inserted it a moment ago.
@@ -75,14 +78,17 @@ export class PostgresDecisions {
   /** Records the decision of a request this appliance claimed; undefined (no answer) gives the claim up. */
   async record(key: DecisionKey, decision: unknown): Promise<void> {
     if (decision === undefined) {
-      await this.db.query({ text: 'DELETE FROM awplus_2fa_decisions WHERE client = $1 AND request = $2 AND digest = $3 AND decision IS NULL', values: [key.client, key.request, key.digest] });
+      await this.db.query({ text: 'DELETE FROM awplus_2fa_decisions WHERE client = $1 AND request = $2 AND digest = $3 AND decision IS NULL', values: [key.client, key.request, key.digest] }, { flushed: false });
       return;
     }
-    await this.db.query({
-      name: 'awplus-record',
-      text: 'UPDATE awplus_2fa_decisions SET decision = $4, expires = now() + make_interval(secs => $5) WHERE client = $1 AND request = $2 AND digest = $3 AND decision IS NULL',
-      values: [key.client, key.request, key.digest, JSON.stringify(decision), DECISION_TTL_SECONDS],
-    });
+    await this.db.query(
+      {
+        name: 'awplus-record',
+        text: 'UPDATE awplus_2fa_decisions SET decision = $4, expires = now() + make_interval(secs => $5) WHERE client = $1 AND request = $2 AND digest = $3 AND decision IS NULL',
+        values: [key.client, key.request, key.digest, JSON.stringify(decision), DECISION_TTL_SECONDS],
+      },
+      { flushed: false },
+    );
   }
 
   close(): void {
