@@ -11,6 +11,10 @@
  * 100 requests in flight in all; each case runs twice, alternating, on fresh users.
  * For PostgreSQL, the commits per login are read from pg_stat_database: what one login costs the
  * database, whichever appliance sent it.
+ *
+ * Then the appliance's own cost without a load generator competing for the CPU: the RADIUS server's
+ * `handle()` called in this process (100 in flight) on the embedded store and on PostgreSQL, logins/s
+ * and this process's CPU time per login.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +23,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { App } from '../src/app.ts';
+import { encodeRequest, hidePassword } from '../src/radius/crypto.ts';
+import { Attr } from '../src/radius/packet.ts';
 import { base32Decode, hotp, randomSecret, timeStep } from '../src/twofa/otp.ts';
 import { PostgresUserStore } from '../src/twofa/store/postgresql.ts';
 import { newUser } from '../src/twofa/types.ts';
@@ -76,6 +82,38 @@ function flash(dir: string, name: string, key: Buffer, port: number, url?: strin
   return f;
 }
 
+/** This process's CPU time so far, in seconds (user + system). */
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/** `logins` through `app`'s RADIUS server in this process, 100 at a time: logins/s and CPU ms per login. */
+async function direct(app: App, logins: readonly Login[]): Promise<{ rate: number; cpuMs: number }> {
+  const secret = Buffer.from(NAS_SECRET);
+  let next = 0;
+  let accepted = 0;
+  const c0 = cpuSeconds();
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async (_, w) => {
+      while (next < logins.length) {
+        const l = logins[next++]!;
+        const auth = randomBytes(16);
+        const code = hotp(base32Decode(l.secret)!, timeStep(Date.now()));
+        const packet = encodeRequest(w, auth, [
+          { type: Attr.UserName, value: Buffer.from(l.user) },
+          { type: Attr.UserPassword, value: hidePassword(Buffer.from(code), secret, auth) },
+        ], secret);
+        const reply = await app.radius.server.handle(packet, { address: '127.0.0.1', port: 40000 + w });
+        if (reply?.[0] === 2) accepted++;
+      }
+    }),
+  );
+  if (accepted !== logins.length) throw new Error(`direct: ${accepted} of ${logins.length} accepted`);
+  return { rate: logins.length / ((performance.now() - t0) / 1000), cpuMs: ((cpuSeconds() - c0) / logins.length) * 1000 };
+}
+
 export async function runPostgresBench(): Promise<string[]> {
   requireBinary('radclient', 'freeradius-utils');
   const dir = mkdtempSync(join(tmpdir(), 'awplus-bench-pg-'));
@@ -85,6 +123,7 @@ export async function runPostgresBench(): Promise<string[]> {
   const warm = Object.fromEntries(cases.map((c) => [c, make(`${c}w`, WARM)])) as Record<Case, Login[]>;
   const forCase = (c: Case) => [...warm[c], ...rounds.flatMap((r) => r[c])];
 
+  const directUsers = { level: make('dl', USERS), pg: make('dp', USERS), warmLevel: make('dwl', WARM), warmPg: make('dwp', WARM) };
   const pg = await PgServer.start();
   const url = pg.url();
   const daemons: Watched[] = [];
@@ -125,6 +164,31 @@ export async function runPostgresBench(): Promise<string[]> {
         results[c].push(run);
       }
     }
+    // The appliance alone: the daemons stopped, one appliance in this process, no radclient.
+    for (const d of daemons.splice(0)) {
+      d.child.kill('SIGTERM');
+      await d.exited();
+    }
+    const alone: Record<'level' | 'pg', { rate: number; cpuMs: number }> = { level: { rate: 0, cpuMs: 0 }, pg: { rate: 0, cpuMs: 0 } };
+    {
+      const f = flash(dir, 'direct-level', key, PORTS.level);
+      const app = await App.start({ flash: f, log: quiet });
+      const all = [...directUsers.warmLevel, ...directUsers.level];
+      for (let i = 0; i < all.length; i += 500) await Promise.all(all.slice(i, i + 500).map((l) => app.twofa.createUser(l.user, { secret: l.secret })));
+      await direct(app, directUsers.warmLevel);
+      alone.level = await direct(app, directUsers.level);
+      await app.stop();
+    }
+    {
+      const seed = PostgresUserStore.create({ url, password: undefined }, key, new ApplianceClock(), quiet);
+      await seed.put(...[...directUsers.warmPg, ...directUsers.pg].map((l) => newUser(l.user, 'totp', Date.now(), { secret: l.secret, scratch: [] })));
+      await seed.close();
+      const app = await App.start({ flash: flash(dir, 'direct-pg', key, PORTS.pgA, url), log: quiet });
+      await direct(app, directUsers.warmPg);
+      alone.pg = await direct(app, directUsers.pg);
+      await app.stop();
+    }
+
     const fmt = (c: Case) => results[c].map((x) => `${x.rate.toFixed(0)}/s`).join('; ');
     const ratio = (c: Case) => results[c].map((x, i) => (x.rate / results.fr[i]!.rate).toFixed(2)).join(', ');
     const cpl = (c: Case) => results[c].map((x) => x.commitsPerLogin!.toFixed(1)).join(', ');
@@ -134,6 +198,7 @@ export async function runPostgresBench(): Promise<string[]> {
       `| ${what}: one appliance, embedded store (fsync per Accept) | ${fmt('level')} | ${peer} | ours/FreeRADIUS = ${ratio('level')}× |`,
       `| ${what}: one appliance on PostgreSQL 15 (one compare-and-set commit per Accept; ${cpl('pg1')} commits per login) | ${fmt('pg1')} | ${peer} | ours/FreeRADIUS = ${ratio('pg1')}× |`,
       `| ${what}: two appliances on one PostgreSQL 15, load split (${cpl('pg2')} commits per login) | ${fmt('pg2')} | ${peer} | ours/FreeRADIUS = ${ratio('pg2')}× |`,
+      `| the appliance alone (RADIUS server in one process, 100 in flight, no load generator): embedded store vs PostgreSQL 15 | level ${alone.level.rate.toFixed(0)}/s, ${alone.level.cpuMs.toFixed(2)} ms CPU per login; PostgreSQL ${alone.pg.rate.toFixed(0)}/s, ${alone.pg.cpuMs.toFixed(2)} ms CPU per login | — | PostgreSQL/level = ${(alone.pg.rate / alone.level.rate).toFixed(2)}× |`,
     ];
   } finally {
     for (const d of daemons) {

@@ -84,8 +84,10 @@ export class PostgresDecisions {
     await this.db.query(
       {
         name: 'awplus-record',
-        text: 'UPDATE awplus_2fa_decisions SET decision = $4, expires = now() + make_interval(secs => $5) WHERE client = $1 AND request = $2 AND digest = $3 AND decision IS NULL',
-        values: [key.client, key.request, key.digest, JSON.stringify(decision), DECISION_TTL_SECONDS],
+        // `expires` stays as the claim set it (30 s from the request's arrival, when NASes have long
+        // stopped retrying): an update that touches no indexed column needs no new index entries.
+        text: 'UPDATE awplus_2fa_decisions SET decision = $4 WHERE client = $1 AND request = $2 AND digest = $3 AND decision IS NULL',
+        values: [key.client, key.request, key.digest, JSON.stringify(decision)],
       },
       { flushed: false },
     );
