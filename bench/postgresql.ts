@@ -9,8 +9,8 @@
  * appliance is its own `awplus --daemon` process; PostgreSQL 15 (Debian) runs from a temporary
  * directory on this machine with its defaults (fsync on). The load is radclient ×4 (freeradius-utils),
  * 100 requests in flight in all; each case runs twice, alternating, on fresh users.
- * For PostgreSQL, the commits per login are read from pg_stat_database: what one login costs the
- * database, whichever appliance sent it.
+ * For PostgreSQL, the transactions per login are read from pg_stat_database (xact_commit: every
+ * statement is its own transaction): what one login costs the database, whichever appliance sent it.
  *
  * Then the appliance's own cost without a load generator competing for the CPU: the RADIUS server's
  * `handle()` called in this process (100 in flight) on the embedded store and on PostgreSQL, logins/s
@@ -196,8 +196,8 @@ export async function runPostgresBench(): Promise<string[]> {
     const what = `2FA logins, \`2fa only\`, ${USERS} users once each, radclient ×${RADCLIENTS} (${IN_FLIGHT} in flight)`;
     return [
       `| ${what}: one appliance, embedded store (fsync per Accept) | ${fmt('level')} | ${peer} | ours/FreeRADIUS = ${ratio('level')}× |`,
-      `| ${what}: one appliance on PostgreSQL 15 (one compare-and-set commit per Accept; ${cpl('pg1')} commits per login) | ${fmt('pg1')} | ${peer} | ours/FreeRADIUS = ${ratio('pg1')}× |`,
-      `| ${what}: two appliances on one PostgreSQL 15, load split (${cpl('pg2')} commits per login) | ${fmt('pg2')} | ${peer} | ours/FreeRADIUS = ${ratio('pg2')}× |`,
+      `| ${what}: one appliance on PostgreSQL 15 (one compare-and-set commit per Accept; ${cpl('pg1')} statements per login) | ${fmt('pg1')} | ${peer} | ours/FreeRADIUS = ${ratio('pg1')}× |`,
+      `| ${what}: two appliances on one PostgreSQL 15, load split (${cpl('pg2')} statements per login) | ${fmt('pg2')} | ${peer} | ours/FreeRADIUS = ${ratio('pg2')}× |`,
       `| the appliance alone (RADIUS server in one process, 100 in flight, no load generator): embedded store vs PostgreSQL 15 | level ${alone.level.rate.toFixed(0)}/s, ${alone.level.cpuMs.toFixed(2)} ms CPU per login; PostgreSQL ${alone.pg.rate.toFixed(0)}/s, ${alone.pg.cpuMs.toFixed(2)} ms CPU per login | — | PostgreSQL/level = ${(alone.pg.rate / alone.level.rate).toFixed(2)}× |`,
     ];
   } finally {
