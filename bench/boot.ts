@@ -1,10 +1,11 @@
 /**
- * Boot with 10 000 2FA users and a 5 000-line startup config (SPEC §12: ready < 2 s, `show 2fa users`
- * < 200 ms): the in-process boot (`App.start`), the daemon's wall time to its `ready` line (including
- * Node and tsx start-up), and `show 2fa users`.
+ * Boot with USERS 2FA users and a 5 000-line startup config (SPEC §12: ready < 2 s with 10 000 users;
+ * issue #16: with 100 000), `show 2fa users` (< 200 ms for 10 000), and the store's size on disk per
+ * user: the in-process boot (`App.start`), the daemon's wall time to its `ready` line (including Node
+ * and tsx start-up).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,12 +16,22 @@ import { hashPassword } from '../src/util/crypt.ts';
 const quiet = { info() {}, error() {} };
 const BIN = new URL('../bin/awplus.mjs', import.meta.url).pathname;
 
+const USERS = 100_000;
+
+/** Bytes of the files under `dir`. */
+function du(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? du(join(dir, e.name)) : statSync(join(dir, e.name)).size), 0);
+}
+
 export async function runBootBench(): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'awplus-bench-boot-'));
   const flash = join(dir, 'flash');
   const setup = await App.start({ flash, log: quiet });
-  await Promise.all(Array.from({ length: 10_000 }, (_, i) => setup.twofa.createUser(`user${i}`, { secret: randomSecret() })));
+  for (let i = 0; i < USERS; i += 10_000) {
+    await Promise.all(Array.from({ length: 10_000 }, (_, j) => setup.twofa.createUser(`user${i + j}`, { secret: randomSecret() })));
+  }
   await setup.stop();
+  const bytesPerUser = du(join(flash, '.2fa-users')) / USERS;
   const hash = hashPassword('pw');
   const lines = ['hostname boot-bench', 'service 2fa', '2fa totp-window-size 5', 'radius-server local'];
   while (lines.length < 4999) lines.push(` user local${lines.length} password 8 ${hash}`);
@@ -36,7 +47,10 @@ export async function runBootBench(): Promise<string[]> {
   const t1 = performance.now();
   const out = await s.execute('show 2fa users');
   const show = performance.now() - t1;
-  if (out.output.split('\n').length < 10_002) throw new Error('show 2fa users is short');
+  if (out.output.split('\n').length < USERS + 2) throw new Error('show 2fa users is short');
+  const t3 = performance.now();
+  await s.execute('show 2fa users');
+  const showAgain = performance.now() - t3;
   await app.stop();
 
   const t2 = performance.now();
@@ -55,7 +69,8 @@ export async function runBootBench(): Promise<string[]> {
   await new Promise((r) => daemon.on('close', r));
   rmSync(dir, { recursive: true, force: true });
   return [
-    `| boot: 10 000 users + 5 000-line config (target < 2 s) | App.start ${boot.toFixed(0)} ms; daemon to "ready" ${wall.toFixed(0)} ms incl. Node + tsx start | — | — |`,
-    `| show 2fa users with 10 000 users (target < 200 ms) | ${show.toFixed(0)} ms | — | — |`,
+    `| boot: ${USERS.toLocaleString('en')} users + 5 000-line config (target < 2 s) | App.start ${boot.toFixed(0)} ms; daemon to "ready" ${wall.toFixed(0)} ms incl. Node + tsx start | — | — |`,
+    `| show 2fa users with ${USERS.toLocaleString('en')} users (target < 200 ms for 10 000) | first ${show.toFixed(0)} ms (secrets unsealed on first use), then ${showAgain.toFixed(0)} ms | — | — |`,
+    `| 2FA store on disk (LevelDB, secrets sealed) | ${bytesPerUser.toFixed(0)} bytes per user | — | — |`,
   ];
 }

@@ -8,10 +8,11 @@ import { runBootBench } from './boot.ts';
 import { runLdapBench } from './ldap.ts';
 import { runPostgresBench } from './postgresql.ts';
 import { runRadiusBench } from './radius.ts';
+import { runTotpBench } from './radius-totp.ts';
 import { runTwofaBench } from './twofa.ts';
 
 const header = ['| benchmark | ours | peer in the same run | peer time / ours |', '|---|---|---|---|'];
-const rows = [...(await runTwofaBench()), ...(await runRadiusBench()), ...(await runBootBench())];
+const rows = [...(await runTwofaBench()), ...(await runTotpBench()), ...(await runRadiusBench()), ...(await runBootBench())];
 rows.push(...(await runLdapBench()));
 rows.push(...(await runPostgresBench()));
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;

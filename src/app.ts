@@ -25,12 +25,16 @@ import { smtpSettings } from './features/mail/settings.ts';
 import { openvpnLogin, openvpnTunnels } from './features/openvpn/settings.ts';
 import { radiusSettings, registrationRadiusSettings } from './features/radius-local/settings.ts';
 import { Ldap } from './ldap/index.ts';
+import { DeferredLog } from './log/deferred.ts';
+import { PermanentLog, type PermanentLogOptions } from './log/permanent.ts';
+import { SyslogSender } from './log/syslog.ts';
 import { OpenVpn, type OpenVpnHostOptions } from './openvpn/index.ts';
 import { registrationPageSettings } from './features/self-registration/settings.ts';
 import { Radius } from './radius/radius.ts';
 import { SessionRegistry, type OpenSessionOptions } from './session/registry.ts';
 import { runConfigScript, type BootReport } from './session/script.ts';
 import type { Session } from './session/session.ts';
+import { NtpClient, type NtpClientOptions, type SteerableClock } from './time/ntp-client.ts';
 import { SshServer, type SshHost } from './transports/ssh.ts';
 import { startTwoFactor } from './twofa/start.ts';
 import type { TwoFactor } from './twofa/facade.ts';
@@ -39,7 +43,7 @@ import { ApplianceClock } from './util/clock.ts';
 import { hashPassword } from './util/crypt.ts';
 import { Flash } from './util/flash.ts';
 import { acquireFlashLock, type FlashLock } from './util/flash-lock.ts';
-import { AuditTrail, type Log } from './util/log.ts';
+import { AuditTrail, teeLog, type Log } from './util/log.ts';
 import { SecretBox } from './util/secret-box.ts';
 import { RegistrationService } from './web/index.ts';
 
@@ -53,6 +57,17 @@ export interface AppOptions {
   readonly clock?: ApplianceClock;
   /** How OpenVPN servers run on this host (binaries, devices, restart delays); defaults suit a Debian host. */
   readonly openvpn?: OpenVpnHostOptions;
+  /** The permanent log's size and buffering; defaults: 2 files of 1 MiB, flushed every second. */
+  readonly permanentLog?: Pick<PermanentLogOptions, 'maxFileBytes' | 'files' | 'flushIntervalMs' | 'maxBufferBytes'>;
+  /** The NTP client's intervals and limits (tests shorten them); the servers come from the config. */
+  readonly ntp?: Omit<NtpClientOptions, 'clock' | 'log'>;
+}
+
+/** Where audit events go besides stderr and `show log`: flash, and the `log host`s, both fed by `deferred`. */
+interface LogSinks {
+  readonly permanent: PermanentLog;
+  readonly syslog: SyslogSender;
+  readonly deferred: DeferredLog;
 }
 
 /** The appliance: one per flash directory and process. */
@@ -66,6 +81,8 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
   readonly registration: RegistrationService;
   readonly selfRegistration: SelfRegistration;
   readonly secrets: SecretBox;
+  /** The SNTP client (`ntp server`): steers `clock`, started after boot like the listeners. */
+  readonly ntp: NtpClient;
   private readonly cliLogin: CliLogin;
   private readonly view: Appliance;
   private bootedAt = 0;
@@ -81,9 +98,17 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     /** The store behind `twofa`: embedded, or PostgreSQL shared with other appliances (SPEC §16). */
     readonly userStore: UserStores,
     private readonly lock: FlashLock,
+    /** The permanent log in flash and the syslog sender, behind `log` (stop() closes them). */
+    readonly logs: LogSinks,
     openvpnHost: OpenVpnHostOptions = {},
+    ntpOptions: AppOptions['ntp'] = {},
   ) {
     super();
+    this.ntp = new NtpClient({ ...ntpOptions, clock: rtcClock(clock, bootEnv, log), log });
+    // `log host` and `ntp server` follow the config as it changes. During a boot the store batches its
+    // change events, so they see the startup config once, whole; the NTP client is stopped meanwhile
+    // (boot()) and only keeps the list until it is started.
+    this.config.on('change', (c) => this.followConfig(c));
     this.secrets = SecretBox.forFlash(flash.dir);
     const challenges = new ChallengeStore();
     const now = () => clock.now();
@@ -143,11 +168,20 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
   static async start(options: AppOptions): Promise<App> {
     const flash = new Flash(options.flash);
     const lock = acquireFlashLock(flash);
+    let sinks: LogSinks | undefined;
     try {
       const bootEnv = new BootEnv(flash);
       const clock = options.clock ?? new ApplianceClock(bootEnv.clockOffset());
-      const log = new AuditTrail(options.log, () => clock.now());
       const config = new ConfigStore<RunningConfig>(() => factoryConfig(hashPassword));
+      const now = () => clock.now();
+      // Every audit event goes to the caller's log (stderr JSON in the daemon), the permanent log in
+      // flash and the syslog hosts; the newest stay in memory for `show log` (SPEC §11, §17). None of
+      // them waits or throws on the caller's time, and flash and syslog get their events after the
+      // turn that logged them.
+      const permanent = new PermanentLog({ ...options.permanentLog, dir: flash.dir, now });
+      const syslog = new SyslogSender({ now, hostname: () => config.current.hostname });
+      sinks = { permanent, syslog, deferred: new DeferredLog(now, [(e) => permanent.append(e), (e) => syslog.send(e)]) };
+      const log = new AuditTrail(teeLog(options.log, sinks.deferred), now);
       const stores = await UserStores.open(flash.dir, clock, log);
       const twofa = await startTwoFactor(
         {
@@ -160,13 +194,17 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
         },
         stores,
       );
-      const app = new App(flash, bootEnv, clock, log, config, twofa, stores, lock, options.openvpn);
+      const app = new App(flash, bootEnv, clock, log, config, twofa, stores, lock, sinks, options.openvpn, options.ntp);
       await app.boot().catch(async (e: unknown) => {
+        await app.ntp.stop();
         await twofa.close();
         throw e;
       });
       return app;
     } catch (e) {
+      sinks?.deferred.flush();
+      await sinks?.syslog.close(0);
+      await sinks?.permanent.close();
       lock.release();
       throw e;
     }
@@ -181,6 +219,12 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
         status: () => ({ ...app.registration.status(), lockedOutNames: app.selfRegistration.lockedOutNames() }),
         apply: () => app.registration.apply(),
         clearLockout: (name, by) => app.selfRegistration.clearLockout(name, by),
+      },
+      ntp: this.ntp,
+      logs: {
+        // What was logged in this very turn is not handed over yet: it belongs in the answer too.
+        permanent: { read: (count) => (app.logs.deferred.flush(), app.logs.permanent.read(count)), stats: () => app.logs.permanent.stats() },
+        syslog: app.logs.syslog,
       },
       bootedAt: () => app.bootedAt,
       renderRunning: (section) => renderRunning(app.config.current, (t) => app.secrets.seal(t), section),
@@ -216,6 +260,17 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     return via === 'console' ? l.conTimeout : l.vtyTimeout;
   }
 
+  /** `log host` and `ntp server` as the running config says. */
+  private followConfig(c: Readonly<RunningConfig>): void {
+    try {
+      this.logs.syslog.apply(c.logHosts);
+    } catch (e) {
+      // The grammar admits addresses only; this would be a bug, reported rather than thrown at the CLI.
+      this.log.error('log-host-refused', { error: e instanceof Error ? e.message : String(e) });
+    }
+    this.ntp.apply(c.ntpServers);
+  }
+
   /** Factory defaults, then the startup config line by line (SPEC §3), then the listeners once. */
   private async boot(): Promise<void> {
     this.bootedAt = this.clock.now();
@@ -223,6 +278,8 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     const listeners = [this.radius.listener, this.ssh.listener, this.registration];
     for (const l of listeners) l.hold();
     this.openvpn.hold();
+    // Held like the listeners: no poll (and no clock step) on a server list the file may go on to change.
+    await this.ntp.stop();
     const errors = await this.config.batch(async () => {
       this.config.reset();
       if (!this.flash.exists(file)) return [];
@@ -244,6 +301,8 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     await this.radius.apply();
     await this.openvpn.apply();
     await this.registration.apply();
+    // The first poll goes out at once when servers are configured (NtpClient.start).
+    this.ntp.start();
   }
 
   /** `reboot`: every session ends, the config goes back to factory defaults and boots again. */
@@ -258,12 +317,41 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
   /** Closes every session and listener, flushes and closes the user store, and releases the flash. */
   async stop(): Promise<void> {
     this.sessions.closeAll();
+    await this.ntp.stop();
     await this.ssh.stop();
     await this.radius.stop();
     // Before the user store closes: a login being answered still needs it.
     await this.openvpn.stop();
     await this.registration.stop();
     await this.twofa.close();
+    // Last, so what the shutdown logged is in them: datagrams in flight get a moment, and the
+    // permanent log writes its queue and fsyncs before the flash is released.
+    this.logs.deferred.flush();
+    await this.logs.syslog.close(500);
+    await this.logs.permanent.close();
     this.lock.release();
   }
+}
+
+/**
+ * The clock the NTP client steers: the appliance clock, with each step of a second or more also saved
+ * in flash, as a router writes NTP time to its real-time clock, so a restart starts from the time NTP
+ * gave rather than from an old `clock set`. A save that fails (a full flash) is logged; the clock is
+ * stepped all the same.
+ */
+function rtcClock(clock: ApplianceClock, bootEnv: BootEnv, log: Log): SteerableClock {
+  return {
+    now: () => clock.now(),
+    set(ms: number) {
+      clock.set(ms);
+      try {
+        if (Math.abs(clock.offset - bootEnv.clockOffset()) >= 1000) bootEnv.saveClockOffset(clock.offset);
+      } catch (e) {
+        log.error('clock-save-failed', { error: e instanceof Error ? e.message : String(e) });
+      }
+    },
+    get offset() {
+      return clock.offset;
+    },
+  };
 }

@@ -138,6 +138,12 @@ export const msg = {
   registrationBadCertificate: (why: string) => `% The certificate cannot be used: ${why}`,
   registrationCertificateExpired: (when: string) => `% Warning: the certificate expired on ${when}; browsers will refuse it`,
 
+  // Time and logs [OURS]
+  clockSetByNtp: '% The clock is synchronized by NTP; remove the ntp server lines to set it by hand',
+  timezoneInvalid: (why: string) => `% ${why}`,
+  ntpNoSuchServer: (server: string) => `% NTP server ${server} is not configured`,
+  logNoSuchHost: (host: string) => `% Log host ${host} is not configured`,
+
   // Output modifiers [OURS]
   badRegex: (re: string) => `% Invalid regular expression: ${re}`,
 } as const;

@@ -199,6 +199,27 @@ export interface TunnelConfig {
 /** OpenVPN's own defaults (openvpn(8) --port 1194, --proto udp). */
 export const TUNNEL_DEFAULTS = { port: 1194, protocol: 'udp' } as const;
 
+/**
+ * `clock timezone NAME {plus|minus} HH[:MM]`: a fixed offset from UTC for display only; the clock and
+ * every OTP computation stay UTC. `offsetMinutes` is east of UTC.
+ */
+export interface TimezoneConfig {
+  readonly name: string;
+  readonly offsetMinutes: number;
+}
+
+/** A UDP peer with an optional port: `ntp server ADDR [port N]`, `log host ADDR [port N]`. */
+export interface UdpPeerConfig {
+  /** An IPv4 address or a canonical IPv6 address. */
+  readonly address: string;
+  /** undefined = the protocol's port (NTP 123, syslog 514). */
+  readonly port: number | undefined;
+}
+
+/** NTP's and syslog's ports (RFC 5905 §7.2, RFC 5426 §3.3). */
+export const NTP_PORT = 123;
+export const SYSLOG_PORT = 514;
+
 /** The whole running configuration. */
 export interface RunningConfig {
   hostname: string;
@@ -217,6 +238,12 @@ export interface RunningConfig {
   interfaces: Map<string, TunnelConfig>;
   /** `service password-encryption`: secrets that must stay usable are shown sealed (`8 …`). */
   passwordEncryption: boolean;
+  /** `clock timezone`; undefined = UTC. */
+  timezone: TimezoneConfig | undefined;
+  /** `ntp server` lines, in the order entered (the first usable one steers the clock). */
+  ntpServers: UdpPeerConfig[];
+  /** `log host` lines, in the order entered. */
+  logHosts: UdpPeerConfig[];
 }
 
 /** Default hostname (awplus-spec.md §4.1 [FOUND S14]). */
@@ -247,5 +274,8 @@ export function factoryConfig(hashPassword: (plain: string) => string): RunningC
     mail: { from: undefined, host: undefined, port: MAIL_DEFAULT_PORT, tls: 'off', auth: undefined },
     interfaces: new Map(),
     passwordEncryption: true,
+    timezone: undefined,
+    ntpServers: [],
+    logHosts: [],
   };
 }

@@ -6,16 +6,19 @@ import type { BootEnv } from '../config/boot-env.ts';
 import type { RunningConfig } from '../config/model.ts';
 import type { ConfigStore } from '../config/store.ts';
 import type { LdapStatistics } from '../ldap/statistics.ts';
+import type { PermanentLogStats } from '../log/permanent.ts';
+import type { SyslogStats } from '../log/syslog.ts';
 import type { OpenVpn } from '../openvpn/index.ts';
 import type { Radius } from '../radius/radius.ts';
 import type { SessionInfo } from '../session/registry.ts';
 import type { CommandContext, Handler, HandlerTable } from '../session/context.ts';
+import type { NtpAssociation, NtpStatus } from '../time/ntp-client.ts';
 import type { TwoFactor } from '../twofa/facade.ts';
 import type { UserStores } from '../twofa/store/stores.ts';
 import type { ApplianceClock } from '../util/clock.ts';
 import type { Flash } from '../util/flash.ts';
 import type { ListenerStatus } from '../util/listener.ts';
-import type { AuditTrail } from '../util/log.ts';
+import type { AuditTrail, LogEvent } from '../util/log.ts';
 import type { SecretBox } from '../util/secret-box.ts';
 
 /** What `show ssh server` reports. */
@@ -54,6 +57,22 @@ export interface RegistrationControl {
   clearLockout(name: string, by: string): boolean;
 }
 
+/** The NTP client as `show ntp` reads it; it follows the `ntp server` lines by itself. */
+export interface NtpView {
+  status(): NtpStatus;
+  associations(): NtpAssociation[];
+}
+
+/** Where audit events go besides `show log`: the permanent log in flash and the `log host`s. */
+export interface LogSinks {
+  readonly permanent: {
+    /** The newest `count` events (all when omitted), oldest first, across restarts. */
+    read(count?: number): Promise<LogEvent[]>;
+    stats(): PermanentLogStats;
+  };
+  readonly syslog: { stats(): SyslogStats };
+}
+
 /** The appliance as handlers see it. */
 export interface Appliance {
   readonly config: ConfigStore<RunningConfig>;
@@ -76,6 +95,9 @@ export interface Appliance {
   /** The embedded OpenVPN server: one child per running `interface tunnelN`. */
   readonly openvpn: OpenVpn;
   readonly registration: RegistrationControl;
+  /** The SNTP client that steers `clock` (`ntp server`). */
+  readonly ntp: NtpView;
+  readonly logs: LogSinks;
   /** Emulated software version. */
   readonly version: string;
   /** Appliance-clock time of the last boot. */

@@ -14,6 +14,8 @@ import { handlers as files } from './files/handlers.ts';
 import { handlers as ldap } from './ldap/handlers.ts';
 import { render as renderLdap } from './ldap/render.ts';
 import { handlers as line } from './line/handlers.ts';
+import { handlers as logging } from './logging/handlers.ts';
+import { render as renderLogging } from './logging/render.ts';
 import { render as renderLine } from './line/render.ts';
 import { handlers as mail } from './mail/handlers.ts';
 import { renderMail } from './mail/render.ts';
@@ -28,18 +30,22 @@ import { handlers as ssh } from './ssh/handlers.ts';
 import { render as renderSsh } from './ssh/render.ts';
 import { handlers as system } from './system/handlers.ts';
 import { render as renderSystem, renderPasswordEncryption } from './system/render.ts';
+import { handlers as time } from './time/handlers.ts';
+import { renderNtp, renderTimezone } from './time/render.ts';
 import { handlers as users } from './users/handlers.ts';
 import { render as renderUsers } from './users/render.ts';
 
-export const handlers: Handlers = { ...base, ...system, ...users, ...files, ...twofa, ...ssh, ...line, ...radiusHosts, ...radiusLocal, ...ldap, ...aaa, ...mail, ...openvpn, ...selfRegistration };
+export const handlers: Handlers = { ...base, ...system, ...users, ...files, ...twofa, ...ssh, ...line, ...radiusHosts, ...radiusLocal, ...ldap, ...aaa, ...mail, ...openvpn, ...selfRegistration, ...time, ...logging };
 
 /** Running-config sections in the order AW+ prints them. */
 export const sections: readonly Section<RunningConfig>[] = [
   { name: 'password-encryption', render: renderPasswordEncryption },
   { name: 'system', render: renderSystem },
+  { name: 'logging', render: renderLogging },
   { name: 'users', render: renderUsers },
   { name: 'ssh', render: renderSsh },
   { name: 'line', render: renderLine },
+  { name: 'timezone', render: renderTimezone },
   { name: '2fa', render: renderTwofa },
   { name: 'radius', render: (cfg, ctx) => [...renderRadiusHosts(cfg, ctx), ...renderRadiusLocal(cfg, ctx)] },
   // Before aaa: `aaa authentication … group NAME` needs the group to exist when the config boots.
@@ -47,6 +53,7 @@ export const sections: readonly Section<RunningConfig>[] = [
   { name: 'aaa', render: renderAaa },
   { name: 'mail', render: renderMail },
   { name: 'interface', render: renderOpenvpn },
+  { name: 'ntp', render: renderNtp },
 ];
 
 /** The running-config text (SPEC §3), or one named section of it; `seal` makes the `8 …` forms. */

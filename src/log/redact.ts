@@ -11,6 +11,17 @@ export const SECRET_FIELD = /pass|pwd|secret|code|key|token|otp|credential|cooki
 
 /** `fields` without secret-looking names (nested objects too); `dropped` counts what was removed. */
 export function redactFields(fields: Record<string, unknown>): { fields: Record<string, unknown>; dropped: number } {
+  // Nearly every audit event is flat and clean (user, client, result, reason): hand it back as it is,
+  // without a copy, since this runs for every event of every login.
+  let flatAndClean = true;
+  for (const k in fields) {
+    const v = fields[k];
+    if (SECRET_FIELD.test(k) || (v !== null && typeof v === 'object' && !(v instanceof Date))) {
+      flatAndClean = false;
+      break;
+    }
+  }
+  if (flatAndClean) return { fields, dropped: 0 };
   let dropped = 0;
   const clean = (value: unknown, depth: number): unknown => {
     if (value === null || typeof value !== 'object' || value instanceof Date) return value;

@@ -2,15 +2,14 @@
  * RADIUS integrity and hiding, by hand over node:crypto with constant-time comparisons (the npm
  * `radius` package compares MACs as UTF-8 strings and accepts forged ones: real-peers.md §5.1).
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { Attr, encodePacket, type Attribute, type Packet } from './packet.ts';
 
 const ZERO16 = Buffer.alloc(16);
 
+/** One-shot MD5 (crypto.hash: no hash object to set up, which OpenSSL 3 makes costly per call). */
 function md5(...parts: Buffer[]): Buffer {
-  const h = createHash('md5');
-  for (const p of parts) h.update(p);
-  return h.digest();
+  return hash('md5', parts.length === 1 ? parts[0]! : Buffer.concat(parts), 'buffer');
 }
 
 /** RFC 2865 §5.2 User-Password hiding: 16-octet blocks, c1 = p1 ⊕ MD5(S+RA), ci = pi ⊕ MD5(S+ci-1). */

@@ -329,6 +329,9 @@ export class NtpClient {
     // step keeps OTP checks right at once. Stepping relative to now() (not to the host clock) keeps
     // any `clock set` offset arithmetic inside ApplianceClock.
     clock.set(clock.now() + sample.offsetMs);
+    // The answer times kept so far were read on the clock before the step: move them with it, or
+    // `show ntp associations` would date this very answer an offset ago.
+    for (const other of this.servers) if (other.lastAnswer !== undefined) other.lastAnswer += sample.offsetMs;
     const wasSynced = this.synced;
     const changed = this.selected !== s;
     this.synced = true;

@@ -22,6 +22,8 @@ export interface Mailer {
 export interface EmailTemplate {
   readonly subject: string;
   readonly body: string;
+  /** How %%EXPIRY%% is written (the configured time zone); `YYYY-MM-DD HH:MM:SS UTC` when absent. */
+  readonly expiry?: (ms: number) => string;
 }
 
 const VARIABLES = ['CODE', 'USER', 'LABEL', 'EXPIRY'];
@@ -66,9 +68,10 @@ export class EmailOtp {
     this.lastSent.set(user, now);
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     const expires = now + EMAIL_CODE_TTL_MS;
-    const values = { CODE: code, USER: user, LABEL: label, EXPIRY: `${new Date(expires).toISOString().slice(0, 19).replace('T', ' ')} UTC` };
     try {
       const t = this.template();
+      const expiry = t.expiry ? t.expiry(expires) : `${new Date(expires).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+      const values = { CODE: code, USER: user, LABEL: label, EXPIRY: expiry };
       await this.mailer().send(address, fill(t.subject, values), fill(t.body, values), new Date(now));
     } catch (e) {
       this.counters.failures++;

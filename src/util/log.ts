@@ -77,3 +77,21 @@ export class AuditTrail implements Log {
     return count === undefined ? [...this.ring] : this.ring.slice(-count);
   }
 }
+
+/**
+ * One Log that hands every event to each of `sinks` in turn: the JSON lines on stderr, the permanent
+ * log in flash and the syslog hosts (SPEC §11, §17). A sink that throws is skipped for that event, so
+ * it can neither stop the others nor reach the caller (the RADIUS path logs and must go on).
+ */
+export function teeLog(...sinks: Log[]): Log {
+  const each = (level: 'info' | 'error', event: string, fields?: Record<string, unknown>) => {
+    for (const s of sinks) {
+      try {
+        s[level](event, fields);
+      } catch {
+        // a broken sink loses this event; the others still get it
+      }
+    }
+  };
+  return { info: (e, f) => each('info', e, f), error: (e, f) => each('error', e, f) };
+}

@@ -20,7 +20,7 @@ export async function startFreeradius(
   port: number,
   acctPort = port + 100,
   options: { users?: string; threaded?: boolean; config?: string } = {},
-): Promise<{ stop: () => Promise<void> }> {
+): Promise<{ stop: () => Promise<void>; readonly pid: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'awplus-fr-'));
   mkdirSync(join(dir, 'run'));
   mkdirSync(join(dir, 'log'));
@@ -35,6 +35,7 @@ export async function startFreeradius(
     throw e;
   }
   return {
+    pid: child.pid!,
     async stop() {
       child.kill('SIGTERM');
       await w.exited();

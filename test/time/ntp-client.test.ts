@@ -64,6 +64,7 @@ describe('NtpClient', () => {
     assert.equal(dead!.reach, 0);
     assert.equal(dead!.lastFailure, 'timeout');
     assert.equal(good!.selected, true);
+    assert.ok(Math.abs(good!.lastAnswer! - clock.now()) < 1000, `last answer ${clock.now() - good!.lastAnswer!} ms ago: dated on the clock after the step`);
     assert.equal(reachText(good!.reach), '1');
     assert.equal(good!.stratum, 8);
     assert.equal(good!.state, 'ok');

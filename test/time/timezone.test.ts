@@ -4,7 +4,6 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatClock as formatClockToday, rfcDate, shortDate } from '../../src/features/system/show.ts';
 import {
   displayTime,
   formatClock,
@@ -58,12 +57,14 @@ test('running-config arguments round trip', () => {
   }
 });
 
-test('without a zone every format is today’s', () => {
-  assert.equal(localRfcDate(T, UTC_ZONE), rfcDate(T));
-  assert.equal(localShortDate(T, UTC_ZONE), shortDate(T));
-  assert.equal(displayTime(T, UTC_ZONE), `${rfcDate(T)} UTC`);
-  assert.equal(localIso(T, UTC_ZONE), new Date(T).toISOString());
-  assert.deepEqual(formatClock(T, UTC_ZONE), formatClockToday(T));
+test('without a zone every format is the one the CLI printed before time zones existed', () => {
+  // The literal texts of the UTC-only formatters this module replaced (features/system/show.ts before
+  // `clock timezone`), so `show clock`, `dir`, last login and `show log` did not change for anyone.
+  assert.equal(localRfcDate(T, UTC_ZONE), 'Sun, 03 Mar 2024 12:00:05');
+  assert.equal(localShortDate(T, UTC_ZONE), 'Mar 03 2024 12:00:05');
+  assert.equal(displayTime(T, UTC_ZONE), 'Sun, 03 Mar 2024 12:00:05 UTC');
+  assert.equal(localIso(T, UTC_ZONE), '2024-03-03T12:00:05.250Z');
+  assert.deepEqual(formatClock(T, UTC_ZONE), ['UTC Time:   Sun, 03 Mar 2024 12:00:05 +0000', 'Timezone: UTC', 'Timezone Offset: +00:00', 'Summer time zone: None']);
 });
 
 test('local wall-clock text, across a date line', () => {

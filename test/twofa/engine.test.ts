@@ -12,7 +12,8 @@ import { TWOFA_DEFAULTS } from '../../src/config/model.ts';
 import { base32Decode, base32Encode, hotp, timeStep } from '../../src/twofa/otp.ts';
 import { TwoFactor, TwoFaError } from '../../src/twofa/facade.ts';
 import { LevelUserStore } from '../../src/twofa/store/level.ts';
-import type { TwoFaSettings } from '../../src/twofa/types.ts';
+import type { UserStore } from '../../src/twofa/store/types.ts';
+import type { TwoFaSettings, TwoFaUser } from '../../src/twofa/types.ts';
 import { Flash } from '../../src/util/flash.ts';
 import { windowOffsets } from '../../src/twofa/verifier.ts';
 import { ManualClock } from '../../src/util/clock.ts';
@@ -258,4 +259,42 @@ test('concurrent verifications of one code: exactly one is accepted', async () =
   const results = await Promise.all(Array.from({ length: 10 }, () => e.svc.verify('u', e.code(STEP))));
   assert.equal(results.filter((r) => r.ok).length, 1);
   await e.close();
+});
+
+test('only security state waits for a synced write: a reused step (allow-reuse) answers while the disk is held, a new step waits for it', async () => {
+  const flash = tempFlash();
+  const s = { ...DEFAULTS, allowReuse: true };
+  const level = await LevelUserStore.open(flash.dir);
+  // A store whose durable writes wait until released: the disk stands still.
+  let held: (() => void)[] = [];
+  const store: UserStore = Object.assign(Object.create(level) as UserStore, {
+    update: async (prev: TwoFaUser, next: TwoFaUser, opts?: { durable?: boolean }) => {
+      if (opts?.durable !== false) await new Promise<void>((release) => held.push(release));
+      return level.update(prev, next, opts);
+    },
+  });
+  const clock = new ManualClock(T);
+  const svc = new TwoFactor(store, clock, memoryLog(), () => s, new Flash(flash.dir));
+  try {
+    await svc.createUser('u', { secret: SECRET });
+    // A new step: its single-use mark must be on disk first, so the answer waits.
+    let answered = false;
+    const first = svc.verify('u', hotp(RFC_KEY, STEP)).then((r) => ((answered = true), r));
+    for (let i = 0; i < 20 && held.length === 0; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(held.length, 1, 'the first login waits for its durable write');
+    assert.equal(answered, false, 'no answer before the mark is on disk');
+    held.shift()!();
+    assert.deepEqual(await first, { ok: true, reason: 'ok-totp' });
+    // The same step again (allow-reuse): nothing but the last-login stamp changes, nothing waits.
+    let again: unknown;
+    void svc.verify('u', hotp(RFC_KEY, STEP)).then((r) => (again = r));
+    for (let i = 0; i < 50 && again === undefined; i++) await new Promise((r) => setImmediate(r));
+    assert.deepEqual(again, { ok: true, reason: 'ok-totp' }, 'answered without waiting for the disk');
+    assert.equal(held.length, 0, 'the reused step asked for no durable write');
+  } finally {
+    for (const release of held) release();
+    held = [];
+    await svc.close();
+    flash.cleanup();
+  }
 });

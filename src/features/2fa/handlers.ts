@@ -19,6 +19,7 @@ import { flashName } from '../../util/flash.ts';
 import type { Ctx, FeatureHandler, Handlers } from '../appliance.ts';
 import { applyPage } from '../self-registration/handlers.ts';
 import { secretArg } from '../secrets.ts';
+import { zoneOf } from '../time/zone.ts';
 import { storeChoice, twofaSettings } from './settings.ts';
 import { formatCreated, formatSettings, formatStore, formatUser, formatUsers } from './show.ts';
 
@@ -203,7 +204,7 @@ export const handlers = {
       if (e instanceof StoreUnavailableError) return undefined;
       throw e;
     });
-    const store = formatStore(await ctx.app.userStore.status(), storeChoice(cfg));
+    const store = formatStore(await ctx.app.userStore.status(), storeChoice(cfg), zoneOf(cfg));
     ctx.out.lines(formatSettings(cfg.twofa, twofaSettings(cfg), users, ctx.app.twofa.counters, ctx.app.twofa.email?.counters, store));
   }),
   '2fa.show-users': needsService(async (ctx) => ctx.out.lines(formatUsers(await ctx.app.twofa.list(), ctx.app.clock.now()))),
@@ -212,7 +213,7 @@ export const handlers = {
     const user = await ctx.app.twofa.get(name);
     if (!user) return ctx.error(msg.twofaNoSuchUser(name));
     const url = urlOf(ctx, user);
-    ctx.out.lines(formatUser(user, url, ctx.app.clock.now()));
+    ctx.out.lines(formatUser(user, url, ctx.app.clock.now(), zoneOf(ctx.app.config.current)));
     if (user.kind === 'totp' || user.kind === 'hotp') ctx.out.lines(qrLines(ctx, url));
   }),
 } satisfies Handlers;

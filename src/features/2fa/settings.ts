@@ -1,5 +1,6 @@
 /** The 2FA engine's view of the running config (VyOS get_config): defaults merged, label resolved. */
 import type { RunningConfig } from '../../config/model.ts';
+import { isUtc, localIso } from '../../time/timezone.ts';
 import { DEFAULT_TEMPLATE, parseTemplate, type EmailTemplate } from '../../twofa/email-otp.ts';
 import { EMBEDDED, type StoreChoice } from '../../twofa/store/stores.ts';
 import type { TwoFaSettings } from '../../twofa/types.ts';
@@ -23,10 +24,17 @@ export function twofaSettings(cfg: Readonly<RunningConfig>): TwoFaSettings {
   };
 }
 
-/** `2fa email-template` from flash, read at send time; the built-in one otherwise. */
+/**
+ * `2fa email-template` from flash, read at send time; the built-in one otherwise. Under `clock
+ * timezone` %%EXPIRY%% is local time with the zone name (`2024-03-03 21:05:00 JST`), as every time
+ * the appliance shows; without it the engine's UTC text.
+ */
 export function emailTemplate(cfg: Readonly<RunningConfig>, flash: Flash): EmailTemplate {
   const name = cfg.twofa.emailTemplate;
-  return name === undefined ? DEFAULT_TEMPLATE : parseTemplate(flash.read(name));
+  const template = name === undefined ? DEFAULT_TEMPLATE : parseTemplate(flash.read(name));
+  const zone = cfg.timezone;
+  if (zone === undefined || isUtc(zone)) return template;
+  return { ...template, expiry: (ms) => `${localIso(ms, zone).slice(0, 19).replace('T', ' ')} ${zone.name}` };
 }
 
 /** `2fa store`: the store the appliance uses from its next boot (SPEC §16). */

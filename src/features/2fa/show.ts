@@ -6,8 +6,8 @@ import type { TwoFaConfig } from '../../config/model.ts';
 import type { TwoFaCounters } from '../../twofa/facade.ts';
 import { sameChoice, type StoreChoice, type StoreStatus } from '../../twofa/store/stores.ts';
 import type { TwoFaSettings, TwoFaUser } from '../../twofa/types.ts';
+import { displayTime, UTC_ZONE, type TimeZone } from '../../time/timezone.ts';
 import { fields } from '../format.ts';
-import { rfcDate } from '../system/show.ts';
 
 const KIND: Record<TwoFaUser['kind'], string> = { totp: 'TOTP', hotp: 'HOTP', skip: 'skip-2fa', email: 'e-mail' };
 const hasCodes = (u: TwoFaUser) => u.kind === 'totp' || u.kind === 'hotp';
@@ -64,7 +64,7 @@ export function formatUsers(users: readonly TwoFaUser[], now: number): string[] 
 }
 
 /** Everything about one user (SPEC §4 `show 2fa user`); secrets included: privilege 15 only. */
-export function formatUser(u: TwoFaUser, url: string, now: number): string[] {
+export function formatUser(u: TwoFaUser, url: string, now: number, zone: TimeZone = UTC_ZONE): string[] {
   const rows: [string, string][] = [
     ['User', u.name],
     ['Type', KIND[u.kind]],
@@ -77,8 +77,8 @@ export function formatUser(u: TwoFaUser, url: string, now: number): string[] {
   rows.push(
     ['E-mail', u.email ?? '(not set)'],
     ['Skip 2FA', u.kind === 'skip' ? 'Yes' : 'No'],
-    ['Last login', u.lastLogin === undefined ? 'Never' : `${rfcDate(u.lastLogin)} UTC`],
-    ['Lockout', locked(u, now) ? `Locked until ${rfcDate(u.lockedUntil!)} UTC` : 'Not locked'],
+    ['Last login', u.lastLogin === undefined ? 'Never' : displayTime(u.lastLogin, zone)],
+    ['Lockout', locked(u, now) ? `Locked until ${displayTime(u.lockedUntil!, zone)}` : 'Not locked'],
   );
   return fields(rows);
 }
@@ -101,11 +101,11 @@ const storeName = (c: StoreChoice) => (c.kind === 'embedded' ? 'embedded (flash)
  * `show 2fa`'s lines about the user store (SPEC §16): which one, its health and round trip, the last
  * outage, and the store the next boot will use when `2fa store` changed it.
  */
-export function formatStore(status: StoreStatus, configured: StoreChoice): [string, string][] {
+export function formatStore(status: StoreStatus, configured: StoreChoice, zone: TimeZone = UTC_ZONE): [string, string][] {
   const rows: [string, string][] = [['User store', storeName(status.choice)]];
   if (status.choice.kind === 'postgresql') {
     const h = status.health;
-    const outage = h.since === undefined ? '' : `since ${rfcDate(h.since)} UTC, ${h.refused} refused: ${h.reason}`;
+    const outage = h.since === undefined ? '' : `since ${displayTime(h.since, zone)}, ${h.refused} refused: ${h.reason}`;
     if (h.state === 'unavailable') rows.push(['Store state', `Unavailable ${outage} (logins needing a code are rejected)`]);
     else rows.push(['Store state', h.state === 'starting' ? 'Connecting' : `Available${h.latencyMs === undefined ? '' : `, round trip ${h.latencyMs.toFixed(2)} ms`}`]);
     if (h.outages > 0 && h.state !== 'unavailable') rows.push(['Store outages', `${h.outages}, the last ${outage.replace(/^since/, 'from')}`]);

@@ -6,6 +6,7 @@ import { arg } from '../../session/context.ts';
 import { DEFAULT_BOOT_CONFIG } from '../../config/boot-env.ts';
 import { flashName } from '../../util/flash.ts';
 import type { Ctx, Handlers } from '../appliance.ts';
+import { zoneOf } from '../time/zone.ts';
 import { formatBoot, formatDir } from './show.ts';
 
 /** The flash name of a `flash-file` argument (the type already checked its shape). */
@@ -49,7 +50,7 @@ export const handlers = {
     const current = ctx.app.bootEnv.boot().configFile;
     ctx.out.lines(formatBoot(version, current, flash.exists(current), flash.exists(DEFAULT_BOOT_CONFIG)));
   },
-  'files.dir': (ctx) => ctx.out.lines(formatDir(ctx.app.flash.list())),
+  'files.dir': (ctx) => ctx.out.lines(formatDir(ctx.app.flash.list(), zoneOf(ctx.app.config.current))),
   'files.show-file': (ctx) => {
     const name = fileArg(ctx);
     if (!ctx.app.flash.exists(name)) ctx.error(msg.fileNotFound(`flash:/${name}`));

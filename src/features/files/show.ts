@@ -1,6 +1,7 @@
 /**
  * Pure formatters for `show boot` and `dir` (awplus-spec.md §4.4-§4.5 [FOUND S14,S15]).
  */
+import { UTC_ZONE, type TimeZone } from '../../time/timezone.ts';
 import type { FlashEntry } from '../../util/flash.ts';
 import { shortDate } from '../system/show.ts';
 
@@ -19,7 +20,7 @@ export function formatBoot(version: string, current: string, currentExists: bool
   ];
 }
 
-/** `      861 -rw- Jun 17 2021 02:37:41  default.cfg` */
-export function formatDir(entries: readonly FlashEntry[]): string[] {
-  return entries.map((e) => `${String(e.size).padStart(9)} -rw- ${shortDate(e.modified.getTime())}  ${e.name}`);
+/** `      861 -rw- Jun 17 2021 02:37:41  default.cfg`, in local time as AW+ shows it (no zone name: no room). */
+export function formatDir(entries: readonly FlashEntry[], zone: TimeZone = UTC_ZONE): string[] {
+  return entries.map((e) => `${String(e.size).padStart(9)} -rw- ${shortDate(e.modified.getTime(), zone)}  ${e.name}`);
 }

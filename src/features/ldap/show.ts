@@ -2,8 +2,9 @@
 import type { RunningConfig } from '../../config/model.ts';
 import { LDAP_DEFAULTS as D, resolveServer, serverUrl } from '../../ldap/settings.ts';
 import type { LdapServerCounters, LdapStatisticsView } from '../../ldap/statistics.ts';
+import { displayTime } from '../../time/timezone.ts';
 import { fields } from '../format.ts';
-import { rfcDate } from '../system/show.ts';
+import { zoneOf } from '../time/zone.ts';
 import { ldapServers } from './settings.ts';
 
 function state(c: LdapServerCounters, unusable: string | undefined): string {
@@ -26,7 +27,7 @@ export function formatLdapServers(cfg: Readonly<RunningConfig>, stats: LdapStati
     const raw = cfg.ldap.servers.get(s.name)!;
     const groups = [...cfg.ldap.groups].filter(([, members]) => members.includes(s.name)).map(([g]) => g);
     const c = stats.of(s.name);
-    const ago = c.lastErrorAt === undefined ? '' : ` (${rfcDate(c.lastErrorAt)} UTC, ${Math.max(0, Math.round((now - c.lastErrorAt) / 1000))} s ago)`;
+    const ago = c.lastErrorAt === undefined ? '' : ` (${displayTime(c.lastErrorAt, zoneOf(cfg))}, ${Math.max(0, Math.round((now - c.lastErrorAt) / 1000))} s ago)`;
     if (out.length) out.push('');
     out.push(
       `LDAP server ${s.name}`,

@@ -9,6 +9,7 @@ import { TUNNEL_DEFAULTS, type TunnelConfig } from '../../config/model.ts';
 import { checkPortFree, checkTunnels, notRunning } from '../../openvpn/index.ts';
 import { arg } from '../../session/context.ts';
 import type { Ctx, Handlers } from '../appliance.ts';
+import { zoneOf } from '../time/zone.ts';
 import { openvpnLogin, reservedPorts, toTunnelSettings, tunnelsForChecks } from './settings.ts';
 import { formatConnections, formatInterface } from './show.ts';
 
@@ -122,7 +123,7 @@ export const handlers = {
     const list = await ctx.app.openvpn.connections();
     if (!list.length) return ctx.out.line(msg.openvpnNoConnections);
     // OpenVPN stamps connections with the host's clock; show them on the appliance's (clock set).
-    ctx.out.lines(formatConnections(list, ctx.app.clock.offset, ctx.app.clock.now(), ctx.args['detail'] === true));
+    ctx.out.lines(formatConnections(list, ctx.app.clock.offset, ctx.app.clock.now(), ctx.args['detail'] === true, zoneOf(ctx.app.config.current)));
   },
   'openvpn.show-client-config': async (ctx) => {
     const name = arg.str(ctx, 'name');

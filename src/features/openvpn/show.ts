@@ -7,15 +7,16 @@ import type { TunnelConfig } from '../../config/model.ts';
 import { planAddresses, type Connection, type TunnelStatus } from '../../openvpn/index.ts';
 import { formatDuration } from '../base/show.ts';
 import { fields } from '../format.ts';
+import { isUtc, localIso, UTC_ZONE, type TimeZone } from '../../time/timezone.ts';
 import { rfcDate } from '../system/show.ts';
 
-const pad2 = (n: number) => String(n).padStart(2, '0');
-
-/** `2024-03-03 12:00:01` (UTC, as `show log` shows times). */
-function stamp(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
+/** `2024-03-03 12:00:01` in `zone` (as `show log` shows times, without the milliseconds). */
+function stamp(ms: number, zone: TimeZone): string {
+  return localIso(ms, zone).slice(0, 19).replace('T', ' ');
 }
+
+/** ` JST` after a local time; nothing in UTC, whose texts stay as they were before `clock timezone`. */
+const zoneSuffix = (zone: TimeZone) => (isUtc(zone) ? '' : ` ${zone.name}`);
 
 /** `2 days 03:04:05`, as `show system` gives the uptime. */
 function span(ms: number): string {
@@ -70,7 +71,7 @@ export function formatInterface(t: Readonly<TunnelConfig>, st: TunnelStatus | un
 }
 
 /** `show openvpn connections [detail]`; `offset`: appliance clock minus host clock (ms). */
-export function formatConnections(list: readonly Connection[], offset: number, now: number, detail: boolean): string[] {
+export function formatConnections(list: readonly Connection[], offset: number, now: number, detail: boolean, zone: TimeZone = UTC_ZONE): string[] {
   const sorted = [...list].sort((a, b) => a.tunnel.localeCompare(b.tunnel, 'en', { numeric: true }) || a.user.localeCompare(b.user) || a.clientId - b.clientId);
   if (detail) {
     return sorted.flatMap((c, i) => {
@@ -82,7 +83,7 @@ export function formatConnections(list: readonly Connection[], offset: number, n
           [
             ['Real address', c.realAddress],
             ['Tunnel address', c.tunnelAddress],
-            ['Connected since', `${rfcDate(since)} (${span(now - since)})`],
+            ['Connected since', `${rfcDate(since, zone)}${zoneSuffix(zone)} (${span(now - since)})`],
             ['Bytes in', String(c.bytesIn)],
             ['Bytes out', String(c.bytesOut)],
             ['Data cipher', c.cipher || '-'],
@@ -93,8 +94,8 @@ export function formatConnections(list: readonly Connection[], offset: number, n
       ];
     });
   }
-  const header = ['Interface', 'User', 'Real address', 'Tunnel address', 'Connected since', 'Bytes in', 'Bytes out'];
-  const rows = sorted.map((c) => [c.tunnel, c.user, c.realAddress, c.tunnelAddress, stamp(c.connectedSince + offset), String(c.bytesIn), String(c.bytesOut)]);
+  const header = ['Interface', 'User', 'Real address', 'Tunnel address', `Connected since${zoneSuffix(zone)}`, 'Bytes in', 'Bytes out'];
+  const rows = sorted.map((c) => [c.tunnel, c.user, c.realAddress, c.tunnelAddress, stamp(c.connectedSince + offset, zone), String(c.bytesIn), String(c.bytesOut)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return [line(header), '-'.repeat(widths.reduce((a, b) => a + b + 2, -2)), ...rows.map(line)];

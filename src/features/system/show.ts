@@ -2,26 +2,19 @@
  * Pure formatters for `show version`, `show system` and `show clock`, laid out as AW+ prints them
  * (awplus-spec.md §4.5 [FOUND S13,S14,S15]; `show clock` after AW+ 5.x output [INFERRED]).
  */
+import { isUtc, localIso, localRfcDate, localShortDate, UTC_ZONE, type TimeZone } from '../../time/timezone.ts';
 import { formatDuration } from '../base/show.ts';
 
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const pad2 = (n: number) => String(n).padStart(2, '0');
+export { formatClock } from '../../time/timezone.ts';
 
-/** `Sun, 22 Nov 2026 23:05:07` in UTC. */
-export function rfcDate(ms: number): string {
-  const d = new Date(ms);
-  return `${DAYS[d.getUTCDay()]}, ${pad2(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
+/** `Sun, 22 Nov 2026 23:05:07` in `zone` (UTC when omitted). */
+export function rfcDate(ms: number, zone: TimeZone = UTC_ZONE): string {
+  return localRfcDate(ms, zone);
 }
 
-/** `Nov 22 2026 23:05:07`, as `dir` shows file times. */
-export function shortDate(ms: number): string {
-  const d = new Date(ms);
-  return `${MONTHS[d.getUTCMonth()]} ${pad2(d.getUTCDate())} ${d.getUTCFullYear()} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
-}
-
-export function formatClock(now: number): string[] {
-  return [`UTC Time:   ${rfcDate(now)} +0000`, 'Timezone: UTC', 'Timezone Offset: +00:00', 'Summer time zone: None'];
+/** `Nov 22 2026 23:05:07` in `zone`, as `dir` shows file times. */
+export function shortDate(ms: number, zone: TimeZone = UTC_ZONE): string {
+  return localShortDate(ms, zone);
 }
 
 export function formatVersion(version: string): string[] {
@@ -38,6 +31,7 @@ export function formatVersion(version: string): string[] {
 
 export interface SystemFacts {
   readonly now: number;
+  readonly zone: TimeZone;
   readonly bootedAt: number;
   readonly version: string;
   readonly hostname: string;
@@ -56,7 +50,7 @@ export function formatSystem(f: SystemFacts): string[] {
   const uptimeMs = Math.max(0, f.now - f.bootedAt);
   const days = Math.floor(uptimeMs / 86400000);
   return [
-    `${'System Status'.padEnd(48)}${rfcDate(f.now).replace(',', '')}`,
+    `${'System Status'.padEnd(48)}${rfcDate(f.now, f.zone).replace(',', '')}${isUtc(f.zone) ? '' : ` ${f.zone.name}`}`,
     '',
     'Board       ID  Bay   Board Name                         Rev   Serial number',
     rule,
@@ -79,12 +73,16 @@ export function formatSystem(f: SystemFacts): string[] {
   ];
 }
 
-/** `2024-03-03T12:00:00.000Z info  2fa-verify user=alice result=accept` — one event per line. */
-export function formatLog(events: readonly { time: number; level: string; event: string; fields: Record<string, unknown> }[]): string[] {
+/**
+ * `2024-03-03T12:00:00.000Z info  2fa-verify user=alice result=accept` — one event per line; with a
+ * `clock timezone`, local time with its offset (`2024-03-03T21:00:00.000+09:00`). A time that is not
+ * a number (a damaged line of the permanent log) shows as `-`.
+ */
+export function formatLog(events: readonly { time: number; level: string; event: string; fields: Record<string, unknown> }[], zone: TimeZone = UTC_ZONE): string[] {
   return events.map((e) => {
     const fields = Object.entries(e.fields)
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`);
-    return [new Date(e.time).toISOString(), e.level.padEnd(5), e.event, ...fields].join(' ');
+    return [Number.isFinite(e.time) ? localIso(e.time, zone) : '-', e.level.padEnd(5), e.event, ...fields].join(' ');
   });
 }

@@ -1,0 +1,50 @@
+/**
+ * Audit events for the permanent log and the syslog hosts, handed over after the current turn of the
+ * event loop, many at a time: redaction, formatting and the UDP sends then run after the RADIUS reply
+ * of that turn has left rather than before it (as the stderr JSON lines do, util/log.ts jsonLog). Each
+ * event keeps the time it happened. `flush()` hands over what is pending now (before a read of the
+ * permanent log, and before the sinks close).
+ */
+import type { Log, LogEvent } from '../util/log.ts';
+
+/** Where an event goes: PermanentLog.append, SyslogSender.send. */
+export type EventSink = (e: LogEvent) => void;
+
+export class DeferredLog implements Log {
+  private pending: LogEvent[] = [];
+
+  constructor(
+    private readonly now: () => number,
+    private readonly sinks: readonly EventSink[],
+  ) {}
+
+  info(event: string, fields: Record<string, unknown> = {}): void {
+    this.push('info', event, fields);
+  }
+
+  error(event: string, fields: Record<string, unknown> = {}): void {
+    this.push('error', event, fields);
+  }
+
+  /** Hands every pending event to every sink, oldest first. A sink that throws loses that event only. */
+  flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    for (const e of batch) {
+      for (const sink of this.sinks) {
+        try {
+          sink(e);
+        } catch {
+          // the sinks never throw by contract; if one did, the others still get the event
+        }
+      }
+    }
+  }
+
+  private push(level: string, event: string, fields: Record<string, unknown>): void {
+    // One setImmediate per turn, however many events the turn logs (it runs after the I/O callbacks
+    // of the turn, so after the reply a RADIUS request's step sent).
+    if (this.pending.length === 0) setImmediate(() => this.flush());
+    this.pending.push({ time: this.now(), level, event, fields });
+  }
+}
