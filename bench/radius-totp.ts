@@ -11,10 +11,9 @@
  * radclient slows down as its request file grows), so that the load generator is not what is measured.
  * Latency: a probe sends one request at a time during each load and records every round trip.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -23,12 +22,10 @@ import { encodeRequest, hidePassword } from '../src/radius/crypto.ts';
 import { Attr } from '../src/radius/packet.ts';
 import { base32Decode, hotp, randomSecret, timeStep } from '../src/twofa/otp.ts';
 import { startFreeradius } from '../test/helpers/freeradius.ts';
-import { peer } from '../test/helpers/peers.ts';
+import { IN_FLIGHT, RADCLIENTS, radclientEntry, radclientLoad } from './load.ts';
 
 const USERS = 5000;
 const PROBES = 200;
-const RADCLIENTS = 4;
-const IN_FLIGHT = 100;
 const OURS = 21822;
 const FR = 21823;
 const quiet = { info() {}, error() {} };
@@ -39,30 +36,12 @@ interface Login {
   readonly secret: string;
 }
 
-const entry = (user: string, password: string) => `User-Name = "${user}"\nUser-Password = "${password}"\nMessage-Authenticator = 0x00\n`;
 const codeOf = (secret: string) => hotp(base32Decode(secret)!, timeStep(Date.now()));
 const passwordOf = (mode: Mode, l: Login) => (mode === 'only' ? codeOf(l.secret) : `pw-${l.user}${codeOf(l.secret)}`);
 
-/** Runs RADCLIENTS radclients over `logins`; wall time and Accepts. */
-async function load(dir: string, port: number, secret: string, mode: Mode, logins: readonly Login[]): Promise<{ seconds: number; accepted: number; out: string }> {
-  const files = Array.from({ length: RADCLIENTS }, (_, k) => {
-    const file = join(dir, `load-${port}-${k}.txt`);
-    writeFileSync(file, logins.filter((_, i) => i % RADCLIENTS === k).map((l) => entry(l.user, passwordOf(mode, l))).join('\n'));
-    return file;
-  });
-  const t0 = performance.now();
-  const runs = await Promise.all(
-    files.map(async (file) => {
-      const child = spawn(peer('radclient'), ['-q', '-s', '-t', '5', '-r', '1', '-p', String(IN_FLIGHT / RADCLIENTS), '-f', file, `127.0.0.1:${port}`, 'auth', secret]);
-      let out = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (out += d));
-      await new Promise((r) => child.on('close', r));
-      return { accepted: Number(/Accepted\s*:\s*(\d+)/.exec(out)?.[1] ?? 0), out };
-    }),
-  );
-  return { seconds: (performance.now() - t0) / 1000, accepted: runs.reduce((a, r) => a + r.accepted, 0), out: runs.map((r) => r.out).join('\n') };
-}
+/** The load of one round: every user's request through the radclients. */
+const load = (dir: string, port: number, secret: string, mode: Mode, logins: readonly Login[]) =>
+  radclientLoad(dir, [port], secret, logins.map((l) => radclientEntry(l.user, passwordOf(mode, l))));
 
 /** One request at a time during a load; round trips in ms, sorted. */
 async function probe(port: number, secret: string, mode: Mode, logins: readonly Login[], until: Promise<unknown>): Promise<number[]> {

@@ -16,7 +16,7 @@ import { SelfRegistration } from './auth/registration.ts';
 import { BootEnv } from './config/boot-env.ts';
 import { factoryConfig, type RunningConfig } from './config/model.ts';
 import { ConfigStore } from './config/store.ts';
-import { emailTemplate, twofaSettings } from './features/2fa/settings.ts';
+import { emailTemplate, storeChoice, twofaSettings } from './features/2fa/settings.ts';
 import type { Appliance } from './features/appliance.ts';
 import { productGrammar } from './features/grammar.ts';
 import { handlers, renderRunning, sections } from './features/index.ts';
@@ -38,6 +38,7 @@ import { NtpClient, type NtpClientOptions, type SteerableClock } from './time/nt
 import { SshServer, type SshHost } from './transports/ssh.ts';
 import { startTwoFactor } from './twofa/start.ts';
 import type { TwoFactor } from './twofa/facade.ts';
+import { UserStores } from './twofa/store/stores.ts';
 import { ApplianceClock } from './util/clock.ts';
 import { hashPassword } from './util/crypt.ts';
 import { Flash } from './util/flash.ts';
@@ -101,6 +102,8 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     readonly log: AuditTrail,
     readonly config: ConfigStore<RunningConfig>,
     readonly twofa: TwoFactor,
+    /** The store behind `twofa`: embedded, or PostgreSQL shared with other appliances (SPEC §16). */
+    readonly userStore: UserStores,
     private readonly lock: FlashLock,
     /** The permanent log in flash and the syslog sender, behind `log` (stop() closes them). */
     readonly logs: LogSinks,
@@ -125,6 +128,8 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
       directory: this.ldap.firstFactor(this.config.derived(openvpnLdapServers)),
       log,
       now,
+      // A retransmission that reaches another appliance of the group gets the same answer (SPEC §16).
+      sharedDecisions: () => userStore.decisions(),
     });
     this.openvpn = new OpenVpn({
       // The kernel device is named after the interface (`ip link` shows tunnel0), which no other
@@ -185,15 +190,19 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
       sinks = { permanent, syslog, deferred: new DeferredLog(now, [(e) => permanent.append(e), (e) => syslog.send(e)]) };
       const log = new AuditTrail(teeLog(options.log, sinks.deferred), now, 1000, { is: (e) => BULK_EVENTS.has(e), size: 500 });
       if (flash.tightenedFrom !== undefined) log.info('flash-permissions-tightened', { dir: flash.dir, from: flash.tightenedFrom.toString(8).padStart(4, '0'), to: '0700' });
-      const twofa = await startTwoFactor({
-        flash,
-        clock,
-        log,
-        settings: config.derived(twofaSettings),
-        smtp: config.derived(smtpSettings),
-        template: () => emailTemplate(config.current, flash),
-      });
-      const app = new App(flash, bootEnv, clock, log, config, twofa, lock, sinks, options.openvpn, options.ntp);
+      const stores = await UserStores.open(flash.dir, clock, log);
+      const twofa = await startTwoFactor(
+        {
+          flash,
+          clock,
+          log,
+          settings: config.derived(twofaSettings),
+          smtp: config.derived(smtpSettings),
+          template: () => emailTemplate(config.current, flash),
+        },
+        stores,
+      );
+      const app = new App(flash, bootEnv, clock, log, config, twofa, stores, lock, sinks, options.openvpn, options.ntp);
       await app.boot().catch(async (e: unknown) => {
         await app.ntp.stop();
         await twofa.close();
@@ -213,7 +222,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     const app = this;
     return {
       config: this.config, clock: this.clock, flash: this.flash, bootEnv: this.bootEnv, secrets: this.secrets, log: this.log,
-      twofa: this.twofa, ssh: this.ssh, radius: this.radius, ldap: this.ldap, openvpn: this.openvpn, version: VERSION, sectionNames: sections.map((s) => s.name),
+      twofa: this.twofa, userStore: this.userStore, ssh: this.ssh, radius: this.radius, ldap: this.ldap, openvpn: this.openvpn, version: VERSION, sectionNames: sections.map((s) => s.name),
       registration: {
         status: () => ({ ...app.registration.status(), lockedOutNames: app.selfRegistration.lockedOutNames() }),
         apply: () => app.registration.apply(),
@@ -289,6 +298,8 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
         session.close();
       }
     });
+    // `2fa store` takes effect here, before any listener opens: no login is in flight (stores.ts).
+    await this.userStore.select(storeChoice(this.config.current));
     for (const l of listeners) l.release();
     this.openvpn.release();
     this.bootReport = { file, errors };

@@ -12,6 +12,7 @@
  */
 import type { CodeCheck, Policy, TwoFactor } from '../twofa/facade.ts';
 import { sameCode } from '../twofa/otp.ts';
+import { StoreUnavailableError } from '../twofa/store/types.ts';
 import type { ChallengeStore } from './challenges.ts';
 import { parseScrv1, splitCodeFromPassword } from './password-formats.ts';
 import type { FirstFactorSource, LoginDecision, LoginRequest } from './types.ts';
@@ -37,9 +38,18 @@ const KINDS: readonly Kind[] = [
   { name: 'password and code', matches: () => true, decide: passwordAndCode },
 ];
 
-/** Decides one login. */
+/**
+ * Decides one login. A user store that cannot answer (a shared store's server is away or too slow)
+ * refuses every login that needs it: fail closed, reason `store-unavailable` (SPEC §16); the store
+ * logs the outage itself, once.
+ */
 export function login(r: LoginRequest, deps: LoginDeps): Promise<LoginDecision> {
-  return KINDS.find((k) => k.matches(r))!.decide(r, deps);
+  return KINDS.find((k) => k.matches(r))!
+    .decide(r, deps)
+    .catch((e: unknown) => {
+      if (e instanceof StoreUnavailableError) return reject('store-unavailable');
+      throw e;
+    });
 }
 
 const reject = (reason: string): LoginDecision => ({ kind: 'reject', reason });

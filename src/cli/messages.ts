@@ -78,6 +78,16 @@ export const msg = {
   importBadPassword: '% Wrong password, or the file is damaged; nothing was imported', // [OURS]
   importTooCostly: '% The file asks for a stronger key derivation than an export makes; nothing was imported', // [OURS] issue #17
 
+  // The 2FA user store [OURS]
+  storeBadUrl: (why: string) => `% Invalid PostgreSQL URL: ${why}`,
+  storePasswordTwice: '% The password is given twice (in the URL and after "password"); give it once',
+  storeAtReboot: '% The 2FA user store changes at the next reboot; copy the users into it first with "2fa store migrate"',
+  storeEmbeddedAtReboot: '% The 2FA user store changes back to the embedded one at the next reboot',
+  storeNotConfigured: '% No PostgreSQL store is configured (2fa store postgresql URL)',
+  storeUnavailable: (why: string) => `% The 2FA user store is unavailable, nothing was changed: ${why}`,
+  migrateDifferent: (names: string, count: number) => `% ${count} 2FA user${count === 1 ? '' : 's'} already in the PostgreSQL store with other data (${names}); nothing was copied`,
+  migrated: (copied: number, identical: number) => `Copied ${copied} 2FA user${copied === 1 ? '' : 's'} into the PostgreSQL store (${identical} already there, the same)`,
+
   // Mail [OURS, the warning FOUND in the AW+ manual 電子メールを使用する場合]
   cannotDecrypt: '% Cannot decrypt the password: it was encrypted on another appliance; enter it again',
   emailOtpNotSecure: '% Email OTP has been enabled but the configuration is not secure. Mail configuration is not using TLS',

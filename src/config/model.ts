@@ -34,6 +34,12 @@ export interface TwoFaConfig {
   registrationPort: number | undefined;
   /** `2fa self-registration certificate … key …`: flash names of the page's certificate; undefined = self-signed. */
   registrationCertificate: { readonly cert: string; readonly key: string } | undefined;
+  /**
+   * `2fa store postgresql URL [password …]`: the users on a PostgreSQL database shared with other
+   * appliances (the URL without its password; the password in clear, shown sealed); undefined = the
+   * embedded store. The store in use changes at the next boot.
+   */
+  store: { readonly url: string; readonly password: string | undefined } | undefined;
 }
 
 /** AW+ defaults (awplus-spec.md §2, 2fa-engine.md §1.13); the lockout is ours (SPEC §5). */
@@ -53,6 +59,7 @@ export const TWOFA_DEFAULTS: Readonly<TwoFaConfig> = {
   emailTemplate: undefined,
   registrationPort: undefined,
   registrationCertificate: undefined,
+  store: undefined,
 };
 
 /** SSH server settings (SPEC §4 SSH; awplus-spec.md §4.8 [FOUND S12]). */

@@ -14,6 +14,7 @@ import type { SessionInfo } from '../session/registry.ts';
 import type { CommandContext, Handler, HandlerTable } from '../session/context.ts';
 import type { NtpAssociation, NtpStatus } from '../time/ntp-client.ts';
 import type { TwoFactor } from '../twofa/facade.ts';
+import type { UserStores } from '../twofa/store/stores.ts';
 import type { ApplianceClock } from '../util/clock.ts';
 import type { Flash } from '../util/flash.ts';
 import type { ListenerStatus } from '../util/listener.ts';
@@ -85,6 +86,8 @@ export interface Appliance {
   readonly log: AuditTrail;
   /** The 2FA engine facade (users live in its store, not in the config). */
   readonly twofa: TwoFactor;
+  /** The store behind it: embedded or PostgreSQL, its health, `2fa store migrate` (SPEC §16). */
+  readonly userStore: UserStores;
   readonly ssh: SshControl;
   readonly radius: Radius;
   /** The LDAP first factor's per-server counters (`show ldap server`). */

@@ -29,6 +29,8 @@ const validators: Record<string, Validator> = {
   'ipv4-prefix': (w) => (/^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(3[0-2]|[12]?\d)$/.test(w) ? { ok: true, value: w } : { ok: false }),
   // AW+ names tunnel interfaces tunnelN; like IOS, the name is not case-sensitive (`Tunnel0`).
   'tunnel-if': (w) => (/^tunnel(0|[1-9]\d{0,4})$/i.test(w) ? { ok: true, value: w.toLowerCase() } : { ok: false }),
+  // `2fa store postgresql URL` (SPEC §16): the command checks the rest, and says what is wrong.
+  'pg-url': (w) => (/^postgres(ql)?:\/\/\S+$/i.test(w) ? { ok: true, value: w } : { ok: false }),
   // Copy sources of `2fa import user-data` (SPEC §9).
   'source-url': (w) => (flashName(w) !== undefined && /^flash:/i.test(w)) || /^(tftp|https?):\/\/[^/\s]+\/\S/i.test(w) ? { ok: true, value: w } : { ok: false },
 };

@@ -11,6 +11,7 @@ import { identifyClient } from './steps/identify-client.ts';
 import { messageAuthenticator } from './steps/message-authenticator.ts';
 import { parse } from './steps/parse.ts';
 import { reply } from './steps/reply.ts';
+import { shareDecision } from './steps/shared-duplicates.ts';
 import { userPassword } from './steps/user-password.ts';
 
 /**
@@ -25,5 +26,6 @@ export const PIPELINE: readonly (readonly [name: string, step: Step])[] = [
   ['duplicates', duplicates], //            a retransmission gets the cached reply, never a second evaluation (RFC 5080 §2.2.2)
   ['user password', userPassword], //       un-hidden (RFC 2865 §5.2)
   ['decide', decide], //                    auth/login.ts: second factor first, then the first factor
+  ['share decision', shareDecision], //     several appliances: recorded before the answer leaves, for a NAS that retries elsewhere
   ['reply', reply], //                      Message-Authenticator first, Proxy-State echoed in order (RFC 2865 §5.33); too large: dropped (§3)
 ];

@@ -12,6 +12,7 @@ import { Listener, type ListenerStatus } from '../util/listener.ts';
 import type { Log } from '../util/log.ts';
 import { MethodFirstFactor, RadiusHostsFirstFactor } from './first-factor.ts';
 import { RadiusServer } from './server.ts';
+import type { SharedDecisions } from './shared-decisions.ts';
 import type { RadiusSettings } from './types.ts';
 import { udpBinder } from './udp.ts';
 import { UpstreamClient } from './upstream-client.ts';
@@ -23,6 +24,8 @@ export interface RadiusOptions {
   readonly directory?: FirstFactorSource;
   readonly log: Log;
   readonly now: () => number;
+  /** The shared store's decision table, while the appliance uses one (SPEC §16). */
+  readonly sharedDecisions?: () => SharedDecisions | undefined;
 }
 
 export class Radius {
@@ -38,7 +41,7 @@ export class Radius {
     this.localUsers = new LocalUsers(() => options.settings().local.users);
     this.openvpnFirstFactor = this.methodFirstFactor(options.settings, options.directory);
     this.server = new RadiusServer(
-      { settings: options.settings, login: options.login, now: options.now, localUsers: this.localUsers, openvpnFirstFactor: this.openvpnFirstFactor },
+      { settings: options.settings, login: options.login, now: options.now, localUsers: this.localUsers, openvpnFirstFactor: this.openvpnFirstFactor, sharedDecisions: options.sharedDecisions },
       options.log,
     );
     this.listener = new Listener(udpBinder(this.server, options.log), options.log);

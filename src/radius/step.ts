@@ -6,6 +6,7 @@ import type { FirstFactorSource, LoginDecision, LoginRequest } from '../auth/typ
 import type { Log } from '../util/log.ts';
 import type { DuplicateCache } from './dedupe.ts';
 import type { Packet } from './packet.ts';
+import type { SharedDecisionKey, SharedDecisions } from './shared-decisions.ts';
 import type { DropReason, ServerStats } from './stats.ts';
 import type { NasEntry, RadiusSettings } from './types.ts';
 
@@ -23,6 +24,8 @@ export interface RadiusRequest {
   packet?: Packet;
   password?: Buffer;
   decision?: LoginDecision;
+  /** This appliance claimed the request in the group's shared decision table (steps/shared-duplicates.ts). */
+  sharedClaim?: { readonly table: SharedDecisions; readonly key: SharedDecisionKey; recorded: boolean };
   /** Run once the request has its answer (or none): the duplicate cache records it. */
   readonly onAnswer: ((reply: Buffer | undefined) => void)[];
 }
@@ -40,6 +43,8 @@ export interface StepEnv {
   readonly localUsers: FirstFactorSource;
   /** `nas … 2fa`: the first factor of `aaa authentication openvpn`. */
   readonly openvpnFirstFactor: FirstFactorSource;
+  /** Decisions shared with the other appliances of a group (a shared store); undefined: this appliance alone. */
+  readonly sharedDecisions?: () => SharedDecisions | undefined;
 }
 
 export type StepResult = { readonly kind: 'continue' } | { readonly kind: 'reply'; readonly reply: Buffer } | { readonly kind: 'drop'; readonly reason: DropReason };

@@ -11,7 +11,7 @@ import type { Flash } from '../util/flash.ts';
 import type { Log } from '../util/log.ts';
 import type { EmailOtp, IssueResult } from './email-otp.ts';
 import { base32Decode, randomScratchCodes, randomSecret, sameCode, timeStep } from './otp.ts';
-import type { UserStore } from './store/types.ts';
+import { StoreUnavailableError, type UserStore } from './store/types.ts';
 import { newUser, type TwoFaSettings, type TwoFaUser } from './types.ts';
 import { decodeUserData, encodeUserData } from './user-data.ts';
 import { failed, verifyCode, type VerifyOutcome, type VerifyReason } from './verifier.ts';
@@ -106,6 +106,8 @@ function changesSecurityState(a: TwoFaUser, b: TwoFaUser): boolean {
 
 /** Re-decisions after a conflicting change before giving up (a shared store under a race). */
 const MAX_RETRIES = 3;
+/** Re-reads of an administrator's change whose record changed meanwhile (logins of that user elsewhere). */
+const ADMIN_RETRIES = 20;
 
 export class TwoFactor {
   readonly counters: TwoFaCounters = { accepted: 0, rejected: 0, lockouts: 0, scratchUsed: 0, skewLearned: 0 };
@@ -174,13 +176,27 @@ export class TwoFactor {
     });
   }
 
+  /**
+   * An administrator's change of an existing record, compare-and-set like a login's: on a shared
+   * store another appliance may spend a code of this user between the read and the write, and a plain
+   * overwrite would bring that code back (SPEC §16). Read again and redone when that happened.
+   */
+  private async amend(name: string, change: (u: TwoFaUser) => TwoFaUser): Promise<TwoFaUser> {
+    for (let attempt = 0; ; attempt++) {
+      const u = await this.require(name);
+      const next = change(u);
+      if (await this.store.update(u, next)) return next;
+      if (attempt >= ADMIN_RETRIES) throw new Error(`2FA user ${name} kept changing; try again`);
+    }
+  }
+
   /** `2fa reset scratch-codes`: five new codes; the old ones stop working. */
   resetScratch(name: string): Promise<readonly string[]> {
     return this.serial(name, async () => {
-      const u = await this.require(name);
-      if (u.kind !== 'totp' && u.kind !== 'hotp') throw new TwoFaError('not-applicable', name);
-      const next = { ...u, scratch: randomScratchCodes() };
-      await this.store.put(next);
+      const next = await this.amend(name, (u) => {
+        if (u.kind !== 'totp' && u.kind !== 'hotp') throw new TwoFaError('not-applicable', name);
+        return { ...u, scratch: randomScratchCodes() };
+      });
       this.log.info('2fa-scratch-reset', { user: name });
       return next.scratch;
     });
@@ -192,10 +208,11 @@ export class TwoFactor {
    */
   resetSkew(name: string): Promise<void> {
     return this.serial(name, async () => {
-      const u = await this.require(name);
       const tm = timeStep(this.clock.now());
-      const lastStep = u.lastStep !== undefined && u.lastStep > tm + this.settings().totpWindow ? undefined : u.lastStep;
-      await this.store.put({ ...u, skew: 0, skewHistory: [], lastStep });
+      await this.amend(name, (u) => {
+        const lastStep = u.lastStep !== undefined && u.lastStep > tm + this.settings().totpWindow ? undefined : u.lastStep;
+        return { ...u, skew: 0, skewHistory: [], lastStep };
+      });
       this.log.info('2fa-skew-reset', { user: name });
     });
   }
@@ -203,9 +220,12 @@ export class TwoFactor {
   /** `clear 2fa lockout`: the user may log in again at once; the failures so far are forgotten. */
   clearLockout(name: string, by: string): Promise<void> {
     return this.serial(name, async () => {
-      const u = await this.require(name);
-      await this.store.put({ ...u, failures: [], lockedUntil: undefined });
-      this.log.info('2fa-lockout-cleared', { user: name, by, wasLocked: u.lockedUntil !== undefined && u.lockedUntil > this.clock.now() });
+      let wasLocked = false;
+      await this.amend(name, (u) => {
+        wasLocked = u.lockedUntil !== undefined && u.lockedUntil > this.clock.now();
+        return { ...u, failures: [], lockedUntil: undefined };
+      });
+      this.log.info('2fa-lockout-cleared', { user: name, by, wasLocked });
     });
   }
 
@@ -218,7 +238,8 @@ export class TwoFactor {
       const existing = await this.store.get(name);
       if (!existing && email === undefined) throw new TwoFaError('no-such-user', name);
       if (existing?.kind === 'email' && email === undefined) await this.store.delete(name);
-      else await this.store.put({ ...(existing ?? newUser(name, 'email', this.clock.now())), email });
+      else if (existing) await this.amend(name, (u) => ({ ...u, email }));
+      else await this.store.put({ ...newUser(name, 'email', this.clock.now()), email });
       this.log.info('2fa-email-set', { user: name, set: email !== undefined });
     });
   }
@@ -413,6 +434,9 @@ export class TwoFactor {
     try {
       return (await this.store.update(prev, next, { durable: changesSecurityState(prev, next) })) ? 'written' : 'conflict';
     } catch (e) {
+      // A shared store that cannot answer refuses every login until it is back; it logs that once
+      // per outage, and the front door answers `store-unavailable` (auth/login.ts).
+      if (e instanceof StoreUnavailableError) throw e;
       this.log.error('2fa-store-write-failed', { user: next.name, message: (e as Error).message });
       return 'failed';
     }

@@ -9,6 +9,7 @@ import { smtpMailer, type SmtpSettings } from '../util/smtp-mailer.ts';
 import { EmailOtp, type EmailTemplate } from './email-otp.ts';
 import { TwoFactor } from './facade.ts';
 import { LevelUserStore } from './store/level.ts';
+import type { UserStore } from './store/types.ts';
 import type { TwoFaSettings } from './types.ts';
 
 export interface TwoFactorOptions {
@@ -22,9 +23,12 @@ export interface TwoFactorOptions {
   readonly template: () => EmailTemplate;
 }
 
-/** Opens the user store and builds the facade; rejects with UserStoreError when the store cannot be opened. */
-export async function startTwoFactor(o: TwoFactorOptions): Promise<TwoFactor> {
-  const store = await LevelUserStore.open(o.flash.dir);
+/**
+ * Builds the facade over `given` (the appliance gives its UserStores: embedded or shared, SPEC §16),
+ * or over the embedded store it opens; rejects with UserStoreError when the store cannot be opened.
+ */
+export async function startTwoFactor(o: TwoFactorOptions, given?: UserStore): Promise<TwoFactor> {
+  const store = given ?? (await LevelUserStore.open(o.flash.dir));
   const mailer = () => {
     const smtp = o.smtp();
     if (!smtp) throw new Error('mail from and mail smtpserver are not configured');

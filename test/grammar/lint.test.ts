@@ -26,7 +26,7 @@ function paths(root: GraphNode): GraphNode[][] {
 function sample(node: GraphNode): string {
   const range = /^(\d+)-\d+$/.exec(node.type!.name);
   if (range) return range[1]!;
-  for (const w of ['1', '10.0.0.1', '$1$bJoVec4D$JwOJGPr7YqoExA0GVasdE0', 'flash:/default.cfg', '12:00:00', 'jan', 'alice', 'JBSWY3DPEHPK3PXP', 'a@b.example', 'http://x.example/', 'tunnel0', '10.0.0.0/8', 'x']) {
+  for (const w of ['1', '10.0.0.1', '$1$bJoVec4D$JwOJGPr7YqoExA0GVasdE0', 'flash:/default.cfg', '12:00:00', 'jan', 'alice', 'JBSWY3DPEHPK3PXP', 'a@b.example', 'http://x.example/', 'postgresql://u@db.example/d', 'tunnel0', '10.0.0.0/8', 'x']) {
     if (node.type!.validate(w).ok) return w;
   }
   throw new Error(`no sample word for type ${node.type!.name}`);

@@ -80,7 +80,7 @@ async function through(e: StepEnv, datagram: Buffer, upto: string, from = { addr
 test('the table lists the steps in the order of the request path', () => {
   assert.deepEqual(
     PIPELINE.map(([n]) => n),
-    ['identify client', 'parse', 'access requests only', 'message authenticator', 'duplicates', 'user password', 'decide', 'reply'],
+    ['identify client', 'parse', 'access requests only', 'message authenticator', 'duplicates', 'user password', 'decide', 'share decision', 'reply'],
   );
 });
 

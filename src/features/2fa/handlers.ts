@@ -9,16 +9,19 @@ import { arg } from '../../session/context.ts';
 import { otpauthUrl, qrLink, renderQr } from '../../twofa/enrolment.ts';
 import { parseTemplate } from '../../twofa/email-otp.ts';
 import { TwoFaError } from '../../twofa/facade.ts';
-import { StoreWriteError } from '../../twofa/store/types.ts';
+import { parsePgUrl } from '../../twofa/store/pg-target.ts';
+import { sameChoice } from '../../twofa/store/stores.ts';
+import { StoreUnavailableError, StoreWriteError } from '../../twofa/store/types.ts';
 import type { TwoFaUser } from '../../twofa/types.ts';
 import { UserDataError } from '../../twofa/user-data.ts';
 import { SourceError } from '../../util/fetch-source.ts';
 import { flashName } from '../../util/flash.ts';
 import type { Ctx, FeatureHandler, Handlers } from '../appliance.ts';
 import { applyPage } from '../self-registration/handlers.ts';
-import { twofaSettings } from './settings.ts';
+import { secretArg } from '../secrets.ts';
 import { zoneOf } from '../time/zone.ts';
-import { formatCreated, formatSettings, formatUser, formatUsers } from './show.ts';
+import { storeChoice, twofaSettings } from './settings.ts';
+import { formatCreated, formatSettings, formatStore, formatUser, formatUsers } from './show.ts';
 
 /** The file carries every secret: a password that short is guessed offline in no time [OURS]. */
 const MIN_EXPORT_PASSWORD = 8;
@@ -32,6 +35,8 @@ function needsService(handler: FeatureHandler): FeatureHandler {
     } catch (e) {
       // A full or failing flash: the change did not happen (the store keeps nothing it could not write).
       if (e instanceof StoreWriteError) return ctx.error(msg.storeWriteFailed(e.reason));
+      // A shared store that cannot answer: one statement per change, so nothing was half-applied.
+      if (e instanceof StoreUnavailableError) ctx.error(msg.storeUnavailable(e.message));
       if (!(e instanceof TwoFaError)) throw e;
       const text = {
         exists: msg.twofaUserExists(e.user),
@@ -112,6 +117,30 @@ export const handlers = {
     }),
   ),
 
+  // SPEC §16. The store in use changes at the next boot (twofa/store/stores.ts says why).
+  '2fa.store': needsService((ctx) => {
+    let store: TwoFaConfig['store'];
+    if (!ctx.no) {
+      const parsed = parsePgUrl(arg.str(ctx, 'url'));
+      if ('error' in parsed) return ctx.error(msg.storeBadUrl(parsed.error));
+      const typed = arg.has(ctx, 'password') ? secretArg(ctx, 'password') : undefined;
+      if (typed !== undefined && parsed.password !== undefined) return ctx.error(msg.storePasswordTwice);
+      store = { url: parsed.url, password: typed ?? parsed.password };
+    }
+    ctx.app.config.update((c) => void (c.twofa.store = store));
+    const next = storeChoice(ctx.app.config.current);
+    if (!sameChoice(next, ctx.app.userStore.choice)) ctx.out.line(next.kind === 'embedded' ? msg.storeEmbeddedAtReboot : msg.storeAtReboot);
+  }),
+  // One transaction; a user already there with other data stops it (postgresql.ts migrateFrom).
+  '2fa.store-migrate': needsService(async (ctx) => {
+    const choice = storeChoice(ctx.app.config.current);
+    if (choice.kind !== 'postgresql') return ctx.error(msg.storeNotConfigured);
+    const r = await ctx.app.userStore.migrate(choice.target);
+    if (!r.ok) return ctx.error(msg.migrateDifferent(`${r.different.slice(0, 5).join(', ')}${r.different.length > 5 ? ', …' : ''}`, r.different.length));
+    ctx.app.log.info('2fa-store-migrated', { copied: r.copied, identical: r.identical, by: ctx.session.user });
+    ctx.out.line(msg.migrated(r.copied, r.identical));
+  }),
+
   '2fa.create-user': needsService(async (ctx) => {
     const name = arg.str(ctx, 'name');
     const user = ctx.args['skip-2fa']
@@ -166,6 +195,7 @@ export const handlers = {
     try {
       count = await ctx.app.twofa.importUserData(file, password ?? '', ctx.args['replace'] === true);
     } catch (e) {
+      if (e instanceof StoreUnavailableError) return ctx.error(msg.storeUnavailable(e.message));
       if (!(e instanceof UserDataError)) throw e;
       const text = { version: msg.importVersion(e.message), 'not-user-data': msg.importNotUserData, 'too-costly': msg.importTooCostly, 'password-or-damaged': msg.importBadPassword };
       return ctx.error(text[e.kind]);
@@ -174,7 +204,13 @@ export const handlers = {
   },
   '2fa.show': needsService(async (ctx) => {
     const cfg = ctx.app.config.current;
-    ctx.out.lines(formatSettings(cfg.twofa, twofaSettings(cfg), await ctx.app.twofa.list(), ctx.app.twofa.counters, ctx.app.twofa.email?.counters));
+    // Shown while the store is away too: that is when the operator looks.
+    const users = await ctx.app.twofa.list().catch((e: unknown) => {
+      if (e instanceof StoreUnavailableError) return undefined;
+      throw e;
+    });
+    const store = formatStore(await ctx.app.userStore.status(), storeChoice(cfg), zoneOf(cfg));
+    ctx.out.lines(formatSettings(cfg.twofa, twofaSettings(cfg), users, ctx.app.twofa.counters, ctx.app.twofa.email?.counters, store));
   }),
   '2fa.show-users': needsService(async (ctx) => ctx.out.lines(formatUsers(await ctx.app.twofa.list(), ctx.app.clock.now()))),
   '2fa.show-user': needsService(async (ctx) => {

@@ -6,9 +6,12 @@
  * never here.
  */
 import { TWOFA_DEFAULTS as D, type RunningConfig } from '../../config/model.ts';
+import type { RenderContext } from '../../config/render.ts';
+import { cliWord } from '../ldap/render.ts';
+import { renderSecret } from '../secrets.ts';
 import { renderLines as renderSelfRegistration } from '../self-registration/render.ts';
 
-export function render(cfg: Readonly<RunningConfig>): string[][] {
+export function render(cfg: Readonly<RunningConfig>, ctx: RenderContext): string[][] {
   const t = cfg.twofa;
   const lines: string[] = [];
   if (t.rejectUnconfigured) lines.push('2fa reject-unconfigured-users');
@@ -23,6 +26,10 @@ export function render(cfg: Readonly<RunningConfig>): string[][] {
   if (t.emailTemplate !== undefined) lines.push(`2fa email-template ${t.emailTemplate}`);
   if (t.lockoutFailures !== D.lockoutFailures || t.lockoutPeriod !== D.lockoutPeriod) {
     lines.push(`2fa lockout failures ${t.lockoutFailures} period ${t.lockoutPeriod}`);
+  }
+  if (t.store !== undefined) {
+    const password = t.store.password === undefined ? '' : ` password ${cfg.passwordEncryption ? renderSecret(cfg, ctx, t.store.password) : cliWord(t.store.password)}`;
+    lines.push(`2fa store postgresql ${t.store.url}${password}`);
   }
   lines.push(...renderSelfRegistration(cfg));
   if (t.enabled) return [['service 2fa', ...lines]];

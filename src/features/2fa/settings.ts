@@ -2,6 +2,7 @@
 import type { RunningConfig } from '../../config/model.ts';
 import { isUtc, localIso } from '../../time/timezone.ts';
 import { DEFAULT_TEMPLATE, parseTemplate, type EmailTemplate } from '../../twofa/email-otp.ts';
+import { EMBEDDED, type StoreChoice } from '../../twofa/store/stores.ts';
 import type { TwoFaSettings } from '../../twofa/types.ts';
 import type { Flash } from '../../util/flash.ts';
 
@@ -34,4 +35,10 @@ export function emailTemplate(cfg: Readonly<RunningConfig>, flash: Flash): Email
   const zone = cfg.timezone;
   if (zone === undefined || isUtc(zone)) return template;
   return { ...template, expiry: (ms) => `${localIso(ms, zone).slice(0, 19).replace('T', ' ')} ${zone.name}` };
+}
+
+/** `2fa store`: the store the appliance uses from its next boot (SPEC §16). */
+export function storeChoice(cfg: Readonly<RunningConfig>): StoreChoice {
+  const s = cfg.twofa.store;
+  return s === undefined ? EMBEDDED : { kind: 'postgresql', target: { url: s.url, password: s.password } };
 }

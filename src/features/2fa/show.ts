@@ -4,6 +4,7 @@
  */
 import type { TwoFaConfig } from '../../config/model.ts';
 import type { TwoFaCounters } from '../../twofa/facade.ts';
+import { sameChoice, type StoreChoice, type StoreStatus } from '../../twofa/store/stores.ts';
 import type { TwoFaSettings, TwoFaUser } from '../../twofa/types.ts';
 import { displayTime, UTC_ZONE, type TimeZone } from '../../time/timezone.ts';
 import { fields } from '../format.ts';
@@ -16,11 +17,13 @@ const onOff = (b: boolean) => (b ? 'Enabled' : 'Disabled');
 export function formatSettings(
   t: Readonly<TwoFaConfig>,
   s: TwoFaSettings,
-  users: readonly TwoFaUser[],
+  /** undefined: the store cannot be read now. */
+  users: readonly TwoFaUser[] | undefined,
   c: TwoFaCounters,
   mail: { sent: number; failures: number } | undefined,
+  store: readonly (readonly [string, string])[] = [],
 ): string[] {
-  const count = (k: TwoFaUser['kind']) => users.filter((u) => u.kind === k).length;
+  const count = (k: TwoFaUser['kind']) => users!.filter((u) => u.kind === k).length;
   return fields([
     ['2FA service', onOff(t.enabled)],
     ['Reject unconfigured users', t.rejectUnconfigured ? 'Yes' : 'No'],
@@ -34,7 +37,8 @@ export function formatSettings(
     ['Lockout', `${t.lockoutFailures} failures in ${t.lockoutPeriod} seconds`],
     ['E-mail OTP', onOff(t.emailOtp)],
     ['E-mail template', t.emailTemplate === undefined ? '(built-in)' : `flash:/${t.emailTemplate}`],
-    ['Users', `${users.length} (TOTP ${count('totp')}, HOTP ${count('hotp')}, e-mail ${count('email')}, skip-2fa ${count('skip')})`],
+    ['Users', users ? `${users.length} (TOTP ${count('totp')}, HOTP ${count('hotp')}, e-mail ${count('email')}, skip-2fa ${count('skip')})` : '(the store is unavailable)'],
+    ...store,
     ['Codes accepted', String(c.accepted)],
     ['Codes rejected', String(c.rejected)],
     ['Scratch codes used', String(c.scratchUsed)],
@@ -89,4 +93,23 @@ export function formatCreated(u: TwoFaUser, url: string): { head: string[]; scra
     ]),
     scratch: ['Scratch codes (each can be used once):', ...u.scratch.map((c) => `  ${c}`)],
   };
+}
+
+const storeName = (c: StoreChoice) => (c.kind === 'embedded' ? 'embedded (flash)' : `PostgreSQL ${c.target.url}`);
+
+/**
+ * `show 2fa`'s lines about the user store (SPEC §16): which one, its health and round trip, the last
+ * outage, and the store the next boot will use when `2fa store` changed it.
+ */
+export function formatStore(status: StoreStatus, configured: StoreChoice, zone: TimeZone = UTC_ZONE): [string, string][] {
+  const rows: [string, string][] = [['User store', storeName(status.choice)]];
+  if (status.choice.kind === 'postgresql') {
+    const h = status.health;
+    const outage = h.since === undefined ? '' : `since ${displayTime(h.since, zone)}, ${h.refused} refused: ${h.reason}`;
+    if (h.state === 'unavailable') rows.push(['Store state', `Unavailable ${outage} (logins needing a code are rejected)`]);
+    else rows.push(['Store state', h.state === 'starting' ? 'Connecting' : `Available${h.latencyMs === undefined ? '' : `, round trip ${h.latencyMs.toFixed(2)} ms`}`]);
+    if (h.outages > 0 && h.state !== 'unavailable') rows.push(['Store outages', `${h.outages}, the last ${outage.replace(/^since/, 'from')}`]);
+  }
+  if (!sameChoice(configured, status.choice)) rows.push(['Store after reboot', storeName(configured)]);
+  return rows;
 }

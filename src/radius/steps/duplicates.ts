@@ -5,6 +5,7 @@
  */
 import { DuplicateCache } from '../dedupe.ts';
 import { drop, need, next, type Step } from '../step.ts';
+import { sharedDuplicates } from './shared-duplicates.ts';
 
 export const duplicates: Step = (req, env) => {
   const p = need(req.packet, 'packet');
@@ -17,5 +18,7 @@ export const duplicates: Step = (req, env) => {
   }
   env.stats.requests++;
   req.onAnswer.push((reply) => env.duplicates.finish(key, reply, env.now()));
-  return next;
+  // Several appliances on one shared store: another one may have seen this request (SPEC §16).
+  const shared = env.sharedDecisions?.();
+  return shared ? sharedDuplicates(req, env, shared) : next;
 };

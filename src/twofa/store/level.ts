@@ -28,7 +28,8 @@ interface Entry {
   user: TwoFaUser | undefined;
 }
 
-const KEY_FILE = '.2fa.key';
+/** The key file of the users' secrets; a shared store uses the same one (postgresql.ts). */
+export const KEY_FILE = '.2fa.key';
 const DB_DIR = '.2fa-users';
 /**
  * LevelDB's memtable and log size before they are flushed into a compacted table (default 4 MiB). A

@@ -42,3 +42,16 @@ export class UserStoreError extends Error {
     this.name = 'UserStoreError';
   }
 }
+
+/**
+ * The store cannot answer now (a shared store's server is unreachable, refuses us, or is too slow).
+ * Logins that need the second factor are refused (fail closed, reason `store-unavailable`) and
+ * administrative changes are refused with nothing changed; the store recovers by itself.
+ * The message says why, and never carries a password.
+ */
+export class StoreUnavailableError extends UserStoreError {
+  constructor(message: string, options?: { cause: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
