@@ -21,7 +21,7 @@ export class RadiusHostsFirstFactor implements FirstFactorSource {
   async check(user: string, password: Buffer): Promise<FirstFactorResult> {
     const s = this.settings();
     if (s.firstFactor.kind === 'local') return this.local.check(user, password);
-    // The method names a directory: never answered from RADIUS hosts or local users (OpenvpnFirstFactor
+    // The method names a directory: never answered from RADIUS hosts or local users (MethodFirstFactor
     // routes it to the directory; if this is reached anyway, the login fails closed).
     if (s.firstFactor.kind === 'ldap') return NOBODY.check(user, password);
     const hosts = s.firstFactor.hosts;
