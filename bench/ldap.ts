@@ -12,7 +12,6 @@
  * Each path is warmed up with its own codes first.
  */
 import { spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +21,7 @@ import { base32Decode, hotp } from '../src/twofa/otp.ts';
 import { hashPassword } from '../src/util/crypt.ts';
 import { BASE_DN, READER_DN, READER_PASSWORD, startSlapd } from '../test/helpers/slapd.ts';
 import { peer } from '../test/helpers/peers.ts';
+import { freeUdpPort } from '../test/helpers/ports.ts';
 
 const USERS = 500;
 const CODES = 6;
@@ -44,17 +44,6 @@ async function radclient(file: string, port: number): Promise<{ seconds: number;
   return { seconds: (performance.now() - t0) / 1000, accepted: Number(/Accepted\s*:\s*(\d+)/.exec(out)?.[1] ?? 0), out };
 }
 
-/** A UDP port nobody listens on right now (the kernel picks it: other benchmarks may be running). */
-function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createSocket('udp4');
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => {
-      const port = s.address().port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Counters `first … first+CODES-1` for every user, in rounds (a user's next code after its previous one). */
 function loadFile(dir: string, name: string, first: number): string {

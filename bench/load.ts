@@ -1,12 +1,16 @@
 /**
- * The load generator of the RADIUS benches: the requests split over several radclient processes (one
+ * The load generator of the RADIUS benches, and the latency probe that runs beside it: the requests split over several radclient processes (one
  * radclient slows down as its request file grows, and would then measure itself), `inFlight` requests
  * outstanding in all; client k sends to ports[k % ports.length].
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { encodeRequest, hidePassword } from '../src/radius/crypto.ts';
+import { Attr } from '../src/radius/packet.ts';
 import { peer } from '../test/helpers/peers.ts';
 
 export const RADCLIENTS = 4;
@@ -35,3 +39,39 @@ export async function radclientLoad(dir: string, ports: readonly number[], secre
   );
   return { seconds: (performance.now() - t0) / 1000, accepted: runs.reduce((a, r) => a + r.accepted, 0), out: runs.map((r) => r.out).join('\n') };
 }
+
+/**
+ * A latency probe beside a load: one request at a time (until `until` settles, when given), each
+ * round trip recorded in ms; sorted. The password is made at send time (a TOTP code of that moment).
+ */
+export async function probeLatency(port: number, secret: string, requests: readonly { user: string; password: () => string }[], until?: Promise<unknown>): Promise<number[]> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+  const s = Buffer.from(secret);
+  const times: number[] = [];
+  let stop = false;
+  void until?.then(() => (stop = true));
+  for (const [id, r] of requests.entries()) {
+    if (stop) break;
+    const auth = randomBytes(16);
+    const pkt = encodeRequest(id & 0xff, auth, [
+      { type: Attr.UserName, value: Buffer.from(r.user) },
+      { type: Attr.UserPassword, value: hidePassword(Buffer.from(r.password()), s, auth) },
+    ], s);
+    const t0 = performance.now();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 5000);
+      socket.once('message', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.send(pkt, port, '127.0.0.1');
+    });
+    times.push(performance.now() - t0);
+  }
+  socket.close();
+  return times.sort((a, b) => a - b);
+}
+
+/** The p-th percentile of sorted values. */
+export const percentile = (sorted: readonly number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);

@@ -11,18 +11,13 @@
  * radclient slows down as its request file grows), so that the load generator is not what is measured.
  * Latency: a probe sends one request at a time during each load and records every round trip.
  */
-import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { App } from '../src/app.ts';
-import { encodeRequest, hidePassword } from '../src/radius/crypto.ts';
-import { Attr } from '../src/radius/packet.ts';
 import { base32Decode, hotp, randomSecret, timeStep } from '../src/twofa/otp.ts';
 import { startFreeradius } from '../test/helpers/freeradius.ts';
-import { IN_FLIGHT, RADCLIENTS, radclientEntry, radclientLoad } from './load.ts';
+import { IN_FLIGHT, percentile, probeLatency, RADCLIENTS, radclientEntry, radclientLoad } from './load.ts';
 
 const USERS = 5000;
 const PROBES = 200;
@@ -43,35 +38,6 @@ const passwordOf = (mode: Mode, l: Login) => (mode === 'only' ? codeOf(l.secret)
 const load = (dir: string, port: number, secret: string, mode: Mode, logins: readonly Login[]) =>
   radclientLoad(dir, [port], secret, logins.map((l) => radclientEntry(l.user, passwordOf(mode, l))));
 
-/** One request at a time during a load; round trips in ms, sorted. */
-async function probe(port: number, secret: string, mode: Mode, logins: readonly Login[], until: Promise<unknown>): Promise<number[]> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
-  const s = Buffer.from(secret);
-  const times: number[] = [];
-  let stop = false;
-  void until.then(() => (stop = true));
-  for (const [id, l] of logins.entries()) {
-    if (stop) break;
-    const auth = randomBytes(16);
-    const pkt = encodeRequest(id & 0xff, auth, [
-      { type: Attr.UserName, value: Buffer.from(l.user) },
-      { type: Attr.UserPassword, value: hidePassword(Buffer.from(passwordOf(mode, l)), s, auth) },
-    ], s);
-    const t0 = performance.now();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 5000);
-      socket.once('message', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      socket.send(pkt, port, '127.0.0.1');
-    });
-    times.push(performance.now() - t0);
-  }
-  socket.close();
-  return times.sort((a, b) => a - b);
-}
 
 /** CPU time (user + system, ms) a process has used so far, from /proc (clock ticks of 10 ms). */
 function cpuMsOf(pid: number): number {
@@ -79,7 +45,7 @@ function cpuMsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
+const pct = percentile;
 
 /** Users of one round: `n` load users and PROBES probe users with their own secrets. */
 function round(tag: string, n: number): { load: Login[]; probe: Login[] } {
@@ -135,7 +101,7 @@ export async function runTotpBench(): Promise<string[]> {
         if (mode === 'password') for (const l of [...r.load, ...r.probe]) a.radius.localUsers.verify(l.user, Buffer.from(`pw-${l.user}`));
         const c0 = process.cpuUsage();
         const running = load(dir, OURS, 'benchsecret', mode, r.load);
-        const [got, lat] = await Promise.all([running, probe(OURS, 'benchsecret', mode, r.probe, running)]);
+        const [got, lat] = await Promise.all([running, probeLatency(OURS, 'benchsecret', r.probe.map((l) => ({ user: l.user, password: () => passwordOf(mode, l) })), running)]);
         const c = process.cpuUsage(c0);
         await a.stop();
         if (got.accepted !== r.load.length) throw new Error(`ours accepted ${got.accepted} of ${r.load.length} (${mode}): ${got.out.slice(0, 500)}`);
@@ -143,7 +109,7 @@ export async function runTotpBench(): Promise<string[]> {
         ours.push({ rate: r.load.length / got.seconds, lat, cpu: (c.user + c.system) / (r.load.length + lat.length) });
         const f0 = cpuMsOf(fr.pid);
         const frRunning = load(dir, FR, 'upstreamsecret', mode, r.load);
-        const [frGot, frLat] = await Promise.all([frRunning, probe(FR, 'upstreamsecret', mode, r.probe, frRunning)]);
+        const [frGot, frLat] = await Promise.all([frRunning, probeLatency(FR, 'upstreamsecret', r.probe.map((l) => ({ user: l.user, password: () => passwordOf(mode, l) })), frRunning)]);
         const frCpu = ((cpuMsOf(fr.pid) - f0) * 1000) / (r.load.length + frLat.length);
         if (frGot.accepted !== r.load.length) throw new Error(`FreeRADIUS accepted ${frGot.accepted} of ${r.load.length} (${mode}): ${frGot.out.slice(0, 500)}`);
         theirs.push({ rate: r.load.length / frGot.seconds, lat: frLat, cpu: frCpu });

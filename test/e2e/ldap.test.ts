@@ -5,7 +5,6 @@
  * smtp-server) for e-mail OTP with the address from the directory. Seed: fixtures/slapd/seed.ldif.
  */
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
 import { after, before, describe, test } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import type { App } from '../../src/app.ts';
@@ -13,6 +12,7 @@ import { base32Decode, hotp, timeStep } from '../../src/twofa/otp.ts';
 import { adminSession, newApp, runLines, T0 } from '../helpers/app.ts';
 import { radclient } from '../helpers/radclient.ts';
 import { BASE_DN, READER_DN, READER_PASSWORD, startSlapd, type Slapd } from '../helpers/slapd.ts';
+import { freeUdpPort } from '../helpers/ports.ts';
 
 const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 const VPN = 'cn=vpn,ou=groups,dc=example,dc=test';
@@ -20,17 +20,6 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 /** Every password the test sends or configures: none may appear in the audit log. */
 const PASSWORDS = ['alicepw', 'carolpw', 'davepw', 'wrongpw', READER_PASSWORD];
 
-/** A UDP port nobody listens on right now (the kernel picks it). */
-function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createSocket('udp4');
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => {
-      const port = s.address().port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 // The bound on the whole file: a broken timeout must fail, not hang.
 describe('LDAP first factor through RADIUS', { timeout: 180_000 }, () => {

@@ -6,30 +6,20 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'ldapts';
 import { certificateAuthority, issue } from '../../src/util/x509.ts';
 import { hasPeer, peer } from './peers.ts';
+import { freePort } from './ports.ts';
 
 const FIXTURES = new URL('../../fixtures/slapd/', import.meta.url).pathname;
 
 export const BASE_DN = 'dc=example,dc=test';
 export const READER_DN = 'cn=reader,dc=example,dc=test';
 export const READER_PASSWORD = 'readerpw';
+export { freePort };
 
-/** A TCP port nobody listens on right now (the kernel picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -6,11 +6,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import type { LoginDecision, LoginRequest } from '../../src/auth/types.ts';
 import { peer } from '../helpers/peers.ts';
+import { freePort as freeTcpPort, freeUdpPort } from '../helpers/ports.ts';
+export { freeTcpPort, freeUdpPort };
 
 /** Why the real-peer tests cannot run here, or undefined. */
 export function realPeerSkipReason(): string | undefined {
@@ -19,27 +20,7 @@ export function realPeerSkipReason(): string | undefined {
   return undefined;
 }
 
-export function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-export function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createSocket('udp4');
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => {
-      const port = s.address().port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls `check` every 100 ms until it returns a value, or throws after `ms`. */
 export async function until<T>(what: string, ms: number, check: () => T | undefined | Promise<T | undefined>): Promise<T> {
