@@ -40,6 +40,38 @@ export function sameCode(a: string, b: string): boolean {
  * `0→O`, `1→L`, `8→B`, trailing `=` padding allowed; anything else → undefined.
  */
 export function base32Decode(text: string): Buffer | undefined {
+  return canonicalBase32(text) ?? lenientBase32(text);
+}
+
+/** Each base32 letter's value by character code; -1 elsewhere. */
+const VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) VALUE[ALPHABET.charCodeAt(i)] = i;
+
+/**
+ * The stored form (A-Z and 2-7 only, as every secret is kept) without the lenient rewriting: a login
+ * decodes its user's secret each time, so this path is the one that matters.
+ */
+function canonicalBase32(text: string): Buffer | undefined {
+  if (text === '') return undefined;
+  const out = Buffer.allocUnsafe(Math.floor((text.length * 5) / 8));
+  let bits = 0;
+  let value = 0;
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const v = c < 128 ? VALUE[c]! : -1;
+    if (v < 0) return undefined;
+    value = ((value << 5) | v) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      out[n++] = (value >>> (bits - 8)) & 0xff;
+      bits -= 8;
+    }
+  }
+  return out;
+}
+
+function lenientBase32(text: string): Buffer | undefined {
   const clean = text.replace(/[\s-]/g, '').replace(/=+$/, '').toUpperCase().replace(/0/g, 'O').replace(/1/g, 'L').replace(/8/g, 'B');
   if (clean === '') return undefined;
   const out: number[] = [];
