@@ -150,7 +150,7 @@ test('.ci/run installs every peer package the tests name, or prints the one apt-
   const { PEERS, peer, requireBinary } = await import('./helpers/peers.ts');
   const run = readFileSync(join(ROOT, '.ci/run'), 'utf8');
   // Essential packages are on every Debian system; npm comes with Node.
-  const essential = new Set(['bsdutils', 'util-linux', 'mount', 'dash', 'npm']);
+  const essential = new Set(['bsdutils', 'util-linux', 'mount', 'dash', 'coreutils', 'npm']);
   const missing = [...new Set(Object.values(PEERS))].filter((p) => !essential.has(p) && !new RegExp(`need\\+=\\([^)]*\\b${p}\\b`).test(run));
   assert.deepEqual(missing, [], 'packages test/helpers/peers.ts names that .ci/run does not install');
 

@@ -27,6 +27,7 @@ export const PEERS = {
   umount: 'mount',
   sh: 'dash',
   npx: 'npm',
+  nice: 'coreutils',
 } as const;
 
 export type Peer = keyof typeof PEERS;
