@@ -208,6 +208,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
         await twofa.close();
         throw e;
       });
+      stores.warm();
       return app;
     } catch (e) {
       sinks?.deferred.flush();

@@ -298,3 +298,28 @@ test('only security state waits for a synced write: a reused step (allow-reuse) 
     flash.cleanup();
   }
 });
+
+test('the background unsealing opens every record; one that does not open stays sealed for its reader alone', async () => {
+  const e = await engine();
+  await e.svc.createUser('alice', { secret: SECRET });
+  await e.svc.createUser('bob', { secret: base32Encode(Buffer.alloc(20, 7)) });
+  await e.close(true);
+  // bob's record given alice's sealed blob: the user name is its associated data, so it cannot open.
+  const { Level } = await import('level');
+  const db = new Level<string, string>(join(e.dir, '.2fa-users'), { valueEncoding: 'utf8' });
+  const alice = JSON.parse(await db.get('alice')) as { sealed: string };
+  await db.put('bob', JSON.stringify({ ...(JSON.parse(await db.get('bob')) as object), sealed: alice.sealed }));
+  await db.close();
+
+  const store = await LevelUserStore.open(e.dir);
+  try {
+    store.unsealInBackground();
+    // An exception in the background would end this process (and the test) here.
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    assert.equal((await store.get('alice'))?.secret, SECRET);
+    await assert.rejects(store.get('bob'));
+  } finally {
+    await store.close();
+    rmSync(e.dir, { recursive: true, force: true });
+  }
+});

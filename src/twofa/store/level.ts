@@ -3,8 +3,8 @@
  * record per user, secrets and scratch codes sealed (AES-256-GCM, the user name as associated data)
  * under a key file (`.2fa.key`) that never enters the config or an export unencrypted (SPEC §10).
  *
- * Records are read once at open and served from memory; their secrets are unsealed after open in the
- * background (or at once when a record is asked for first), so a large store opens fast. A change is in memory only once it is on disk
+ * Records are read once at open and served from memory; their secrets are unsealed in the background
+ * once the appliance is up (or at once when a record is asked for first), so a large store opens fast. A change is in memory only once it is on disk
  * (`sync: true`), and writes that arrive while a batch is being synced are grouped into the next batch
  * (group commit), so durability does not cost one fsync per request under load. A login that only
  * moves the used step or a counter keeps the sealed secrets as they are: nothing is encrypted again.
@@ -73,15 +73,15 @@ export class LevelUserStore implements UserStore {
     }
     const store = new LevelUserStore(db, key);
     for await (const [name, json] of db.iterator()) store.users.set(name, { stored: JSON.parse(json) as StoredUser, user: undefined });
-    store.unsealInBackground();
     return store;
   }
 
   /**
-   * Unseals every record after open, a slice at a time between other work: the appliance is ready at
-   * once, and soon no login pays for opening its user's sealed secrets (about 6 µs a user).
+   * Unseals every record, a slice at a time between other work (the appliance calls it once it has
+   * booted, so that the boot does not wait for it): soon no login pays for opening its user's sealed
+   * secrets (about 6 µs a user).
    */
-  private unsealInBackground(): void {
+  unsealInBackground(): void {
     const pending = [...this.users.values()];
     let next = 0;
     const slice = () => {

@@ -75,6 +75,11 @@ export class UserStores implements UserStore {
     await old.shared?.close();
   }
 
+  /** Unseals the embedded store's records in the background, when it is the store in use. */
+  warm(): void {
+    if (this.active.store === this.embedded) this.embedded.unsealInBackground();
+  }
+
   /** The shared decision table of the PostgreSQL store in use; undefined on the embedded store. */
   decisions(): PostgresDecisions | undefined {
     return this.active.shared?.decisions;
