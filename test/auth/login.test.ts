@@ -9,6 +9,7 @@ import { ChallengeStore } from '../../src/auth/challenges.ts';
 import { LocalUsers } from '../../src/auth/local-users.ts';
 import { login } from '../../src/auth/login.ts';
 import type { FirstFactorResult, FirstFactorSource, LoginRequest } from '../../src/auth/types.ts';
+import { Counted } from '../helpers/first-factor.ts';
 import { TWOFA_DEFAULTS } from '../../src/config/model.ts';
 import { EmailOtp, type Mailer } from '../../src/twofa/email-otp.ts';
 import { TwoFactor } from '../../src/twofa/facade.ts';
@@ -26,16 +27,6 @@ const T = 1_700_000_010_000;
 const code = (offset = 0) => hotp(base32Decode(SECRET)!, timeStep(T) + offset);
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
-/** The local user table behind a counter: how often the first factor was asked. */
-class Counted implements FirstFactorSource {
-  asked = 0;
-  answer: FirstFactorResult['answer'] | undefined;
-  constructor(private readonly inner: FirstFactorSource) {}
-  async check(user: string, password: Buffer): Promise<FirstFactorResult> {
-    this.asked++;
-    return this.answer ? { answer: this.answer } : this.inner.check(user, password);
-  }
-}
 
 /** A directory: accepts `password` for anyone, with the address `emails` has for the user. */
 class Directory implements FirstFactorSource {

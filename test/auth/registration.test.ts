@@ -9,7 +9,8 @@ import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
 import { LocalUsers } from '../../src/auth/local-users.ts';
 import { SelfRegistration, type SelfRegistrationOptions } from '../../src/auth/registration.ts';
-import type { FirstFactorResult, FirstFactorSource, RegistrationResult } from '../../src/auth/types.ts';
+import type { RegistrationResult } from '../../src/auth/types.ts';
+import { Counted } from '../helpers/first-factor.ts';
 import { TWOFA_DEFAULTS } from '../../src/config/model.ts';
 import { TwoFactor } from '../../src/twofa/facade.ts';
 import { base32Decode, hotp, timeStep } from '../../src/twofa/otp.ts';
@@ -23,16 +24,6 @@ import { tempFlash } from '../helpers/app.ts';
 
 const T = 1_700_000_010_000;
 
-/** The local user table behind a counter; `answer` overrides it (a silent RADIUS host: 'timeout'). */
-class Counted implements FirstFactorSource {
-  asked = 0;
-  answer: FirstFactorResult['answer'] | undefined;
-  constructor(private readonly inner: FirstFactorSource) {}
-  async check(user: string, password: Buffer): Promise<FirstFactorResult> {
-    this.asked++;
-    return this.answer ? { answer: this.answer } : this.inner.check(user, password);
-  }
-}
 
 async function setup(o: { settings?: Partial<TwoFaSettings>; backend?: Partial<SelfRegistrationOptions>; dir?: string } = {}) {
   const flash = o.dir ? { dir: o.dir, cleanup: () => {} } : tempFlash();

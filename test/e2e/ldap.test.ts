@@ -6,13 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { SMTPServer } from 'smtp-server';
 import type { App } from '../../src/app.ts';
 import { base32Decode, hotp, timeStep } from '../../src/twofa/otp.ts';
 import { adminSession, newApp, runLines, T0 } from '../helpers/app.ts';
 import { radclient } from '../helpers/radclient.ts';
 import { BASE_DN, READER_DN, READER_PASSWORD, startSlapd, type Slapd } from '../helpers/slapd.ts';
 import { freeUdpPort } from '../helpers/ports.ts';
+import { startMailSink, type MailSink } from '../helpers/mail-sink.ts';
 
 const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 const VPN = 'cn=vpn,ou=groups,dc=example,dc=test';
@@ -26,35 +26,21 @@ describe('LDAP first factor through RADIUS', { timeout: 180_000 }, () => {
   let a: Slapd;
   let b: Slapd;
   let env: Awaited<ReturnType<typeof newApp>>;
-  let smtp: SMTPServer;
+  let smtp: MailSink;
   let smtpPort: number;
   let radiusPort: number;
-  const mails: { to: string; text: string }[] = [];
 
   before(async () => {
     [a, b] = await Promise.all([startSlapd(), startSlapd()]);
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onData(stream, session, done) {
-        let text = '';
-        stream.on('data', (d: Buffer) => (text += d));
-        stream.on('end', () => {
-          mails.push({ to: session.envelope.rcptTo[0]!.address, text: text.replace(/=\r?\n/g, '') });
-          done();
-        });
-      },
-    });
-    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
-    smtpPort = (smtp.server.address() as { port: number }).port;
+    smtp = await startMailSink();
+    smtpPort = smtp.port;
     radiusPort = await freeUdpPort();
     env = await newApp({ files: { 'ca-a.pem': a.ca, 'ca-b.pem': b.ca, 'wrong-ca.pem': a.wrongCa } });
   });
   after(async () => {
     await env?.close();
     await Promise.all([a?.close(), b?.close()]);
-    await new Promise<void>((r) => (smtp ? smtp.close(() => r()) : r()));
+    await smtp?.close();
   });
 
   test('logins, refusals, a wrong CA, a stopped server, e-mail OTP from the directory; counters and audit log', async () => {
@@ -210,13 +196,13 @@ describe('LDAP first factor through RADIUS', { timeout: 180_000 }, () => {
     assert.equal(mailSetup.match(/^%/gm)?.length, 1, mailSetup);
     next();
     assert.equal((await login('dave', 'wrongpw')).kind, 'reject');
-    assert.equal(mails.length, 0, 'no mail without the first factor');
+    assert.equal(smtp.mails.length, 0, 'no mail without the first factor');
     const mailed = await login('dave', 'davepw');
     assert.equal(mailed.kind, 'challenge', mailed.out);
     assert.match(mailed.out, /Reply-Message = "Enter the verification code sent to your e-mail address"/);
-    assert.equal(mails.length, 1);
-    assert.equal(mails[0]!.to, 'dave@example.test');
-    const code = /\b(\d{6})\b/.exec(mails[0]!.text)![1]!;
+    assert.equal(smtp.mails.length, 1);
+    assert.equal(smtp.mails[0]!.to, 'dave@example.test');
+    const code = /\b(\d{6})\b/.exec(smtp.mails[0]!.text)![1]!;
     assert.equal((await login('dave', code, [`State = ${mailed.state}`])).kind, 'accept');
     assert.equal(lastEvent('radius-auth')?.['reason'], 'ok-email');
     // An entry without the e-mail attribute: the rules for a user without an address (here: the first
@@ -228,7 +214,7 @@ describe('LDAP first factor through RADIUS', { timeout: 180_000 }, () => {
     await cfg('2fa reject-unconfigured-users');
     assert.equal((await login('dave', 'davepw')).kind, 'reject');
     assert.equal(lastEvent('radius-auth')?.['reason'], 'unconfigured-user');
-    assert.equal(mails.length, 1);
+    assert.equal(smtp.mails.length, 1);
 
     // show ldap server: the counters of what happened above, per server.
     const shown = await runLines(s, 'show ldap server');

@@ -15,13 +15,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { SMTPServer } from 'smtp-server';
+import { startMailSink, type MailSink } from '../helpers/mail-sink.ts';
 import { base32Decode, hotp, timeStep } from '../../src/twofa/otp.ts';
 import { ApplianceClock } from '../../src/util/clock.ts';
 import { adminSession, newApp, runLines } from '../helpers/app.ts';
 import { BIN, runAwplus } from '../helpers/process.ts';
 import { radclient } from '../helpers/radclient.ts';
-import { freeTcpPort, freeUdpPort, isAlive, managedClient, Output, Processes, ptyClient, realPeerSkipReason, until } from '../openvpn/helpers.ts';
+import { freeUdpPort, isAlive, managedClient, Output, Processes, ptyClient, realPeerSkipReason, until } from '../openvpn/helpers.ts';
 
 const SKIP = realPeerSkipReason();
 // A tunnel number, and so a kernel device name (tunnelN), no other test uses at the same time.
@@ -40,8 +40,7 @@ let profilePath = '';
 let noStaticPath = '';
 let radiusPort = 0;
 const procs = new Processes();
-const mails: { to: string; text: string }[] = [];
-let smtp: SMTPServer | undefined;
+let smtp: MailSink | undefined;
 
 /** The current TOTP code of `user`, `ahead` steps from now (the appliance clock is the host's here). */
 const code = (user: keyof typeof SECRETS, ahead = 0) => hotp(base32Decode(SECRETS[user])!, timeStep(env.app.clock.now()) + ahead);
@@ -63,21 +62,8 @@ function typed(user: keyof typeof PASSWORDS, typedCode: string, password?: strin
 before(async () => {
   if (SKIP) return;
   root = mkdtempSync(join(tmpdir(), 'ovpn-e2e-'));
-  smtp = new SMTPServer({
-    // Plain SMTP on 127.0.0.1: this test is about the challenge, test/e2e/email-otp.test.ts about TLS.
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, done) {
-      let text = '';
-      stream.on('data', (d: Buffer) => (text += d));
-      stream.on('end', () => {
-        mails.push({ to: session.envelope.rcptTo[0]!.address, text });
-        done();
-      });
-    },
-  });
-  const smtpPort = await freeTcpPort();
-  await new Promise<void>((r) => smtp!.listen(smtpPort, '127.0.0.1', () => r()));
+  smtp = await startMailSink();
+  const smtpPort = smtp.port;
   env = await newApp({ clock: new ApplianceClock(), openvpn: { backoff: { initialMs: 500, maxMs: 4000 } } });
   radiusPort = await freeUdpPort();
   const vpnPort = await freeUdpPort();
@@ -125,7 +111,7 @@ after(async () => {
   } finally {
     for (const p of servers) procs.add(p);
     await procs.killAll();
-    await new Promise<void>((r) => (smtp ? smtp.close(() => r()) : r()));
+    await smtp?.close();
     rmSync(root, { recursive: true, force: true });
   }
 });
@@ -253,12 +239,12 @@ test('clear openvpn connection drops the user; the client does not come back wit
 });
 
 test('e-mail OTP: the code comes by mail from the SMTP server and answers the CRV1 challenge', { skip: SKIP }, async () => {
-  const before = mails.length;
+  const before = smtp!.mails.length;
   const fromMail = () =>
-    until('the mail to erin', 10_000, () => (mails.length > before ? /\b(\d{6})\b/.exec(mails.at(-1)!.text.replace(/=\r?\n/g, ''))?.[1] : undefined));
+    until('the mail to erin', 10_000, () => (smtp!.mails.length > before ? /\b(\d{6})\b/.exec(smtp!.mails.at(-1)!.text)?.[1] : undefined));
   const erin = await managedClient(noStaticPath, 'erin', PASSWORDS.erin, fromMail, procs);
   await erin.connected(25_000);
-  assert.equal(mails.at(-1)!.to, 'erin@example.com');
+  assert.equal(smtp!.mails.at(-1)!.to, 'erin@example.com');
   assert.match(erin.driver.challenges[0]!, /:Enter the verification code sent to your e-mail address'\]$/);
   assert.deepEqual(
     auths('erin').map((e) => [e.fields.result, e.fields.reason]),
@@ -308,7 +294,7 @@ test('killing the openvpn child: the appliance logs it and starts it again', { s
 
 test('no password, code or session token in the audit log', { skip: SKIP }, () => {
   const text = JSON.stringify(env.log.events);
-  for (const secret of [...Object.values(PASSWORDS), aliceCode, 'SCRV1', 'CRV1::', 'SESS_ID_', ...mails.map((m) => /\b(\d{6})\b/.exec(m.text.replace(/=\r?\n/g, ''))![1]!)]) {
+  for (const secret of [...Object.values(PASSWORDS), aliceCode, 'SCRV1', 'CRV1::', 'SESS_ID_', ...smtp!.mails.map((m) => /\b(\d{6})\b/.exec(m.text)![1]!)]) {
     assert.ok(!text.includes(secret), secret);
   }
 });

@@ -30,7 +30,7 @@ import { ApplianceClock } from '../../src/util/clock.ts';
 import { memoryLog } from '../../src/util/log.ts';
 import { tempFlash } from '../helpers/app.ts';
 import { freeUdpPort } from '../helpers/ports.ts';
-import { DB_PASSWORD, DB_USER, PgServer } from '../helpers/postgres.ts';
+import { DB_PASSWORD, PgServer } from '../helpers/postgres.ts';
 import { runAwplus, startDaemon, type Watched } from '../helpers/process.ts';
 
 const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
@@ -39,7 +39,6 @@ const KEY = randomBytes(32);
 const totp = () => hotp(base32Decode(SECRET)!, timeStep(Date.now()));
 
 let server: PgServer;
-let databases = 0;
 const flashes: { dir: string; cleanup: () => void }[] = [];
 const daemons = new Set<Watched>();
 
@@ -55,11 +54,7 @@ after(async () => {
   await server?.stop();
 });
 
-async function database(): Promise<string> {
-  const name = `s${++databases}`;
-  await server.superuser(`CREATE DATABASE ${name} OWNER ${DB_USER}`);
-  return `postgresql://${DB_USER}:${DB_PASSWORD}@127.0.0.1:${server.port}/${name}`;
-}
+const database = () => server.database(DB_PASSWORD);
 
 /** An appliance's flash: the group's key file, and a startup config on `url` (or the embedded store). */
 async function flashFor(name: string, url: string | undefined): Promise<{ dir: string; port: number }> {
@@ -366,7 +361,7 @@ test('migrate an embedded store into PostgreSQL, then log in on both appliances'
     assert.equal((await nas.login(fa.port, 'm2', totp()))?.code, 'reject', 'and that code is used on the first');
     const shown = await runAwplus(['connect', '--flash', fb.dir], 'show 2fa | include User\n');
     assert.match(shown.stdout, /Users +: 2 \(TOTP 2,/);
-    assert.match(shown.stdout, /User store +: PostgreSQL postgresql:\/\/awplus@127\.0\.0\.1:\d+\/s\d+\n/);
+    assert.match(shown.stdout, /User store +: PostgreSQL postgresql:\/\/awplus@127\.0\.0\.1:\d+\/t\d+\n/);
   } finally {
     nas.close();
     await kill(a);

@@ -11,7 +11,6 @@ import { DB_PASSWORD, DB_USER, PgServer } from '../helpers/postgres.ts';
 
 const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 let server: PgServer;
-let databases = 0;
 
 before(async () => {
   server = await PgServer.start();
@@ -21,11 +20,7 @@ after(async () => {
 });
 
 /** A fresh database; its URL without the password. */
-async function database(): Promise<string> {
-  const name = `f${++databases}`;
-  await server.superuser(`CREATE DATABASE ${name} OWNER ${DB_USER}`);
-  return `postgresql://${DB_USER}@127.0.0.1:${server.port}/${name}`;
-}
+const database = () => server.database();
 const withPassword = (url: string) => url.replace(`${DB_USER}@`, `${DB_USER}:${DB_PASSWORD}@`);
 
 test('the password is sealed in the running config (or shown in clear without password-encryption), and boots back', async () => {

@@ -64,6 +64,7 @@ export const DB_NAME = 'awplus';
 
 export class PgServer {
   private pid: number | undefined;
+  private databases = 0;
 
   private constructor(
     private readonly bin: string,
@@ -102,6 +103,13 @@ export class PgServer {
   /** The URL an appliance is configured with (`2fa store postgresql URL`). */
   url(password: string | undefined = DB_PASSWORD): string {
     return `postgresql://${DB_USER}${password === undefined ? '' : `:${password}`}@127.0.0.1:${this.port}/${DB_NAME}`;
+  }
+
+  /** A fresh database owned by the appliances' role, for one test; its URL, with `password` when given. */
+  async database(password?: string): Promise<string> {
+    const name = `t${++this.databases}`;
+    await this.superuser(`CREATE DATABASE ${name} OWNER ${DB_USER}`);
+    return `postgresql://${DB_USER}${password === undefined ? '' : `:${password}`}@127.0.0.1:${this.port}/${name}`;
   }
 
   /** Starts the server (again) on the same port and data; resolves once it accepts connections. */

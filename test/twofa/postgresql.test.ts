@@ -31,7 +31,6 @@ const SETTINGS: TwoFaSettings = { ...TWOFA_DEFAULTS, enabled: true, emailOtp: fa
 const code = (step: number) => hotp(base32Decode(SECRET)!, step);
 
 let server: PgServer;
-let databases = 0;
 
 before(async () => {
   server = await PgServer.start();
@@ -41,11 +40,7 @@ after(async () => {
 });
 
 /** A fresh database of the appliances' role; its URL. */
-async function database(): Promise<string> {
-  const name = `t${++databases}`;
-  await server.superuser(`CREATE DATABASE ${name} OWNER ${DB_USER}`);
-  return `postgresql://${DB_USER}@127.0.0.1:${server.port}/${name}`;
-}
+const database = () => server.database();
 const nameOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
 
 function store(url: string, o: { key?: Buffer; log?: ReturnType<typeof memoryLog> } = {}) {
