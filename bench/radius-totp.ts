@@ -46,8 +46,6 @@ function cpuMsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-const pct = percentile;
-
 /** Users of one round: `n` load users and PROBES probe users with their own secrets. */
 function round(tag: string, n: number): { load: Login[]; probe: Login[] } {
   const make = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => ({ user: `${prefix}${i}`, secret: randomSecret() }));
@@ -96,9 +94,9 @@ export async function runTotpBench(): Promise<string[]> {
       const ours: { rate: number; lat: number[]; cpu: number }[] = [];
       const theirs: { rate: number; lat: number[]; cpu: number }[] = [];
       // Ours on the same flash, as a running daemon is: the users' secrets unsealed in the background
-      // after open, and the first factor's cache warm as after each user's first login of the day
-      // (crypt(3) is paid once per user and password; FreeRADIUS compares Cleartext-Password, which
-      // costs nothing).
+      // after boot (a second is plenty for these 21 000), and the first factor's cache warm as after
+      // each user's first login of the day (crypt(3) is paid once per user and password; FreeRADIUS
+      // compares Cleartext-Password, which costs nothing).
       const a = await App.start({ flash: join(dir, 'flash'), log: quiet });
       try {
         if (mode === 'password') for (const l of passwordUsers) a.radius.localUsers.verify(l.user, Buffer.from(`pw-${l.user}`));
@@ -124,7 +122,7 @@ export async function runTotpBench(): Promise<string[]> {
         await a.stop();
       }
       const fmt = (runs: { rate: number; lat: number[]; cpu: number }[]) =>
-        runs.map((x) => `${x.rate.toFixed(0)}/s (p50 ${pct(x.lat, 50).toFixed(2)} ms, p99 ${pct(x.lat, 99).toFixed(2)} ms, CPU ${x.cpu.toFixed(0)} µs/login)`).join('; ');
+        runs.map((x) => `${x.rate.toFixed(0)}/s (p50 ${percentile(x.lat, 50).toFixed(2)} ms, p99 ${percentile(x.lat, 99).toFixed(2)} ms, CPU ${x.cpu.toFixed(0)} µs/login)`).join('; ');
       const ratios = ours.map((o, i) => (o.rate / theirs[i]!.rate).toFixed(2)).join(', ');
       const what = mode === 'only' ? '`2fa only` (the code alone)' : 'password + code (`2fa-in-password`)';
       rows.push(`| 2FA logins, ${what}: ${USERS} users once each, radclient ×${RADCLIENTS} (${IN_FLIGHT} in flight); ours single use with fsync, rlm_totp none — target ≥ 1.0× | ${fmt(ours)} | FreeRADIUS 3.2 + rlm_totp: ${fmt(theirs)} | ours/FreeRADIUS = ${ratios}× |`);

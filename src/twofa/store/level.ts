@@ -4,10 +4,11 @@
  * under a key file (`.2fa.key`) that never enters the config or an export unencrypted (SPEC §10).
  *
  * Records are read once at open and served from memory; their secrets are unsealed in the background
- * once the appliance is up (or at once when a record is asked for first), so a large store opens fast. A change is in memory only once it is on disk
- * (`sync: true`), and writes that arrive while a batch is being synced are grouped into the next batch
- * (group commit), so durability does not cost one fsync per request under load. A login that only
- * moves the used step or a counter keeps the sealed secrets as they are: nothing is encrypted again.
+ * once the appliance is up (or at once when a record is asked for first), so a large store opens
+ * fast. A change is in memory only once it is on disk (`sync: true`), and writes that arrive while a
+ * batch is being synced are grouped into the next batch (group commit), so durability does not cost
+ * one fsync per request under load. A login that only moves the used step or a counter keeps the
+ * sealed secrets as they are: nothing is encrypted again.
  */
 import { join } from 'node:path';
 import { Level } from 'level';
@@ -37,7 +38,7 @@ const DB_DIR = '.2fa-users';
  * small buffer lets compaction keep the store near the size of its users on a small flash.
  */
 const WRITE_BUFFER = 256 * 1024;
-/** Records unsealed per turn of the event loop in the background after open (about 6 ms of work). */
+/** Records unsealed per turn of the event loop by the background pass (about 6 ms of work). */
 const UNSEAL_SLICE = 1000;
 
 /** A queued write; the value is the record's JSON (the `utf8` encoding: the json one costs twice as much per record). */
