@@ -324,22 +324,29 @@ export class TwoFactor {
     return new Promise<CodeCheck>((resolve, reject) => {
       void this.serial(name, async () => {
         try {
-          const user = await this.store.get(name);
-          if (!user) return resolve(settled(false, 'no-user'));
-          if (user.kind === 'skip') return resolve(settled(true, 'skip-2fa'));
-          if (user.kind === 'email') return resolve(settled(false, 'no-code'));
-          const outcome = await verifyCode(user, input, now, this.settings(), base32Decode(user.secret)!);
-          if (!outcome.ok) {
-            await this.fail(user, outcome);
-            return resolve(settled(false, outcome.reason));
-          }
+          const judged = await this.judge(name, input, now);
+          if (judged.kind === 'settled') return resolve(settled(judged.ok, judged.reason));
           // Held: the user's next operation waits until this login is accepted or refused.
-          await new Promise<void>((release) => resolve(this.hold(user, input, outcome, now, release)));
+          await new Promise<void>((release) => resolve(this.hold(judged.user, input, judged.outcome, now, release)));
         } catch (e) {
           reject(e);
         }
       });
     });
+  }
+
+  /** The code judged for the user's current record; a bad one's failure is on disk when this resolves. */
+  private async judge(name: string, input: string, now: number): Promise<{ kind: 'settled'; ok: boolean; reason: CheckReason } | { kind: 'good'; user: TwoFaUser; outcome: VerifyOutcome }> {
+    const user = await this.store.get(name);
+    if (!user) return { kind: 'settled', ok: false, reason: 'no-user' };
+    if (user.kind === 'skip') return { kind: 'settled', ok: true, reason: 'skip-2fa' };
+    if (user.kind === 'email') return { kind: 'settled', ok: false, reason: 'no-code' };
+    const outcome = await verifyCode(user, input, now, this.settings(), base32Decode(user.secret)!);
+    if (!outcome.ok) {
+      await this.fail(user, outcome);
+      return { kind: 'settled', ok: false, reason: outcome.reason };
+    }
+    return { kind: 'good', user, outcome };
   }
 
   private hold(user: TwoFaUser, input: string, outcome: VerifyOutcome, now: number, release: () => void): CodeCheck {
@@ -442,12 +449,17 @@ export class TwoFactor {
     }
   }
 
-  /** Checks a code and, if good, spends it at once (no first factor to wait for). */
-  async verify(name: string, input: string, now?: number): Promise<{ ok: boolean; reason: CheckReason }> {
-    const c = await this.check(name, input, now);
-    if (!c.ok) return { ok: false, reason: c.reason };
-    const spent = await c.accept();
-    return spent.ok ? { ok: true, reason: c.reason } : { ok: false, reason: spent.reason };
+  /**
+   * Checks a code and, if good, spends it at once (no first factor to wait for): `check` then
+   * `accept`, without holding the user in between (nothing else can come between them).
+   */
+  verify(name: string, input: string, now: number = this.clock.now()): Promise<{ ok: boolean; reason: CheckReason }> {
+    return this.serial(name, async () => {
+      const judged = await this.judge(name, input, now);
+      if (judged.kind === 'settled') return { ok: judged.ok, reason: judged.reason };
+      const spent = await this.spend(judged.user, input, judged.outcome, now);
+      return spent.ok ? { ok: true, reason: judged.outcome.reason } : { ok: false, reason: spent.reason };
+    });
   }
 
   /** `2fa export user-data`: every user, encrypted with `password`, in a new flash file. */
