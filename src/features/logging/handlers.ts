@@ -4,27 +4,15 @@
  */
 import { msg } from '../../cli/messages.ts';
 import { SYSLOG_PORT } from '../../config/model.ts';
-import { arg } from '../../session/context.ts';
 import type { Handlers } from '../appliance.ts';
 import { formatLog } from '../system/show.ts';
 import { zoneOf } from '../time/zone.ts';
-import { hostText } from './render.ts';
+import { editUdpPeers } from '../udp-peers.ts';
 import { formatLogConfig } from './show.ts';
 
 export const handlers = {
-  // `log host ADDR [port N]`: repeatable; the default port is kept as "none" so both spellings are one host.
-  'logging.host': (ctx) => {
-    const address = arg.str(ctx, 'address');
-    const given = arg.opt<number>(ctx, 'port');
-    const port = given === SYSLOG_PORT ? undefined : given;
-    const same = (h: { address: string; port: number | undefined }) => h.address === address && h.port === port;
-    const hosts = ctx.app.config.current.logHosts;
-    if (ctx.no && !hosts.some(same)) ctx.error(msg.logNoSuchHost(hostText(address, port)));
-    if (!ctx.no && hosts.some(same)) return;
-    ctx.app.config.update((c) => {
-      c.logHosts = ctx.no ? c.logHosts.filter((h) => !same(h)) : [...c.logHosts, { address, port }];
-    });
-  },
+  // `log host ADDR [port N]`: repeatable (udp-peers.ts).
+  'logging.host': (ctx) => editUdpPeers(ctx, 'logHosts', SYSLOG_PORT, msg.logNoSuchHost),
   // The flash log: the files of earlier runs and what this one still has to write, oldest first.
   'logging.show-permanent': async (ctx) => {
     const events = await ctx.app.logs.permanent.read(ctx.args['tail'] ? 10 : undefined);

@@ -7,7 +7,8 @@ import { NTP_PORT } from '../../config/model.ts';
 import { arg } from '../../session/context.ts';
 import { parseTimezone } from '../../time/timezone.ts';
 import type { Handlers } from '../appliance.ts';
-import { formatAssociations, formatNtpStatus, peerText } from './show.ts';
+import { editUdpPeers } from '../udp-peers.ts';
+import { formatAssociations, formatNtpStatus } from './show.ts';
 import { zoneOf } from './zone.ts';
 
 export const handlers = {
@@ -21,19 +22,8 @@ export const handlers = {
     if ('error' in r) return ctx.error(msg.timezoneInvalid(r.error));
     ctx.app.config.update((c) => void (c.timezone = r.zone));
   },
-  // `ntp server ADDR [port N]`: repeatable; the default port is kept as "none" so both spellings are one server.
-  'time.ntp-server': (ctx) => {
-    const address = arg.str(ctx, 'address');
-    const given = arg.opt<number>(ctx, 'port');
-    const port = given === NTP_PORT ? undefined : given;
-    const same = (s: { address: string; port: number | undefined }) => s.address === address && s.port === port;
-    const servers = ctx.app.config.current.ntpServers;
-    if (ctx.no && !servers.some(same)) ctx.error(msg.ntpNoSuchServer(peerText(address, port)));
-    if (!ctx.no && servers.some(same)) return;
-    ctx.app.config.update((c) => {
-      c.ntpServers = ctx.no ? c.ntpServers.filter((s) => !same(s)) : [...c.ntpServers, { address, port }];
-    });
-  },
+  // `ntp server ADDR [port N]`: repeatable (udp-peers.ts).
+  'time.ntp-server': (ctx) => editUdpPeers(ctx, 'ntpServers', NTP_PORT, msg.ntpNoSuchServer),
   'time.show-status': (ctx) => {
     const cfg = ctx.app.config.current;
     ctx.out.lines(formatNtpStatus(ctx.app.ntp.status(), cfg.ntpServers.length, ctx.app.clock.now(), zoneOf(cfg)));

@@ -7,9 +7,10 @@ import { NTP_PORT } from '../../config/model.ts';
 import { reachText, type NtpAssociation, type NtpStatus } from '../../time/ntp-client.ts';
 import { displayTime, type TimeZone } from '../../time/timezone.ts';
 import { fields } from '../format.ts';
+import { udpPeerText } from '../udp-peers.ts';
 
 /** `10.0.0.1`, or `10.0.0.1 port 1123` off the NTP port: as the config line names the server. */
-export const peerText = (address: string, port: number | undefined) => (port === undefined || port === NTP_PORT ? address : `${address} port ${port}`);
+const peerText = (address: string, port: number | undefined) => udpPeerText(address, port, NTP_PORT);
 
 const ms3 = (ms: number) => `${ms.toFixed(3)} ms`;
 
