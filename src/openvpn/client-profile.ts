@@ -2,7 +2,8 @@
  * The client profile `show openvpn client-config tunnelN` prints (SPEC §15): a complete .ovpn a
  * stock OpenVPN 2.6 client (or OpenVPN GUI / Connect) imports unchanged — the CA inline, the server
  * address, user name + password with the 2FA manual's static challenge
- * (`static-challenge "Verification Code:" 1`), no client certificate.
+ * (`static-challenge "Verification Code:" 1`, left out for a tunnel whose logins take the password
+ * alone), no client certificate.
  */
 import type { TunnelSettings } from './settings.ts';
 
@@ -43,7 +44,8 @@ export function clientProfile(t: TunnelSettings, o: ProfileOptions): string {
     // CA), so another client of the same CA cannot pose as the server.
     'remote-cert-tls server',
     // No client certificate: the server has verify-client-cert none; users log in with a user
-    // name, a password and the code of their authenticator (AW+ 2FA manual: OpenVPN client side).
+    // name, a password and (unless the tunnel's logins take the password alone) the code of their
+    // authenticator (AW+ 2FA manual: OpenVPN client side).
     'auth-user-pass',
     ...(o.staticChallenge === false ? [] : ['static-challenge "Verification Code:" 1']),
     // Clients without static-challenge support get the code question as a dynamic challenge

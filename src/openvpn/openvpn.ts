@@ -4,15 +4,12 @@
  * no child starts on settings the rest of the file goes on to change; `release` is followed by an
  * `apply` with the final settings.
  */
-import type { Log } from '../util/log.ts';
 import type { ProfileOptions } from './client-profile.ts';
 import type { TunnelSettings } from './settings.ts';
 import { OpenVpnSupervisor, type Connection, type SupervisorOptions, type TunnelStatus } from './supervisor.ts';
 
 /** How the servers run on this host: the appliance's choices, not the running config's. */
-export type OpenVpnHostOptions = Partial<
-  Pick<SupervisorOptions, 'openvpnPath' | 'setprivPath' | 'tunDevice' | 'listenAddress' | 'configureHost' | 'deviceName' | 'backoff' | 'stopTimeoutMs' | 'startTimeoutMs'>
->;
+export type OpenVpnHostOptions = Omit<SupervisorOptions, 'dir' | 'log' | 'clock' | 'login' | 'loginSettings'>;
 
 export interface OpenVpnOptions extends SupervisorOptions {
   /** The OpenVPN tunnels of the running config (tunnels without a mode are not among them). */
@@ -20,13 +17,11 @@ export interface OpenVpnOptions extends SupervisorOptions {
 }
 
 export class OpenVpn {
-  readonly supervisor: OpenVpnSupervisor;
-  private readonly log: Log;
+  private readonly supervisor: OpenVpnSupervisor;
   private held = false;
 
   constructor(private readonly o: OpenVpnOptions) {
     this.supervisor = new OpenVpnSupervisor(o);
-    this.log = o.log;
   }
 
   /** While a startup config is applied nothing starts or stops (see the file comment). */
@@ -56,7 +51,7 @@ export class OpenVpn {
       return undefined;
     } catch (e) {
       const why = (e as Error).message;
-      this.log.error('openvpn-apply-refused', { error: why });
+      this.o.log.error('openvpn-apply-refused', { error: why });
       return why;
     }
   }
@@ -74,7 +69,7 @@ export class OpenVpn {
     return this.supervisor.disconnect(user, tunnel);
   }
 
-  clientConfig(tunnel: string, host: string, extra?: Omit<ProfileOptions, 'host' | 'caCert'>): Promise<string> {
+  clientConfig(tunnel: string, host: string, extra?: Pick<ProfileOptions, 'comment'>): Promise<string> {
     return this.supervisor.clientConfig(tunnel, host, extra);
   }
 

@@ -209,11 +209,13 @@ export class OpenVpnSupervisor {
   }
 
   /** The client profile of a configured tunnel (`show openvpn client-config tunnelN`). */
-  async clientConfig(tunnel: string, host: string, extra: Omit<ProfileOptions, 'host' | 'caCert'> = {}): Promise<string> {
+  async clientConfig(tunnel: string, host: string, extra: Pick<ProfileOptions, 'comment'> = {}): Promise<string> {
     const r = this.runners.get(tunnel);
     if (!r) throw new Error(`${tunnel} is not an OpenVPN tunnel`);
     const pki = await this.pki();
-    return clientProfile(r.settings, { ...extra, host, caCert: pki.caCert });
+    // A tunnel whose logins take the password alone must not make the client ask for a code.
+    const staticChallenge = this.o.loginSettings(tunnel).mode !== 'off';
+    return clientProfile(r.settings, { ...extra, staticChallenge, host, caCert: pki.caCert });
   }
 
   /** Stops every child (appliance shutdown). */

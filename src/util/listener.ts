@@ -2,7 +2,8 @@
  * A listener that follows the running config (BIRD reconfigure): `apply({port, host})` binds,
  * re-binds or closes so that it listens there (undefined = closed). Calls run one at a time; a port that
  * cannot be had is reported as a text, not thrown, and the setting stays (the next apply retries).
- * The same reconciler serves the RADIUS UDP socket, the SSH server and the registration page.
+ * The same reconciler serves the RADIUS UDP socket and the SSH server (the registration page, which
+ * also swaps certificates in place, has its own in web/service.ts).
  */
 import type { Log } from './log.ts';
 

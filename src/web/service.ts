@@ -1,6 +1,7 @@
 /**
  * The page as the appliance runs it: the listener, its certificate, and the settings they follow.
- * Like the RADIUS and SSH listeners (util/listener.ts) it is held while a startup config is applied
+ * Like the RADIUS and SSH listeners (util/listener.ts, whose reconciler it does not use: a new
+ * certificate is swapped in on the open port) it is held while a startup config is applied
  * (so a config that moves the port never opens the old one first) and follows every later change
  * without a restart.
  */

@@ -10,7 +10,7 @@ import { checkPortFree, checkTunnels, notRunning } from '../../openvpn/index.ts'
 import { arg } from '../../session/context.ts';
 import type { Ctx, Handlers } from '../appliance.ts';
 import { zoneOf } from '../time/zone.ts';
-import { openvpnLogin, reservedPorts, toTunnelSettings, tunnelsForChecks } from './settings.ts';
+import { reservedPorts, toTunnelSettings, tunnelsForChecks } from './settings.ts';
 import { formatConnections, formatInterface } from './show.ts';
 
 function newTunnel(name: string): TunnelConfig {
@@ -131,9 +131,7 @@ export const handlers = {
     if (t.mode === undefined) ctx.error(msg.tunnelNotOpenvpn(name));
     const cfg = ctx.app.config.current;
     const comment = [`OpenVPN client profile for ${name} of ${cfg.hostname}`, ...(t.remote === undefined ? [msg.profileRemoteNote(cfg.hostname)] : [])].join('\n');
-    // A tunnel whose logins take the password alone must not make the client ask for a code.
-    const staticChallenge = openvpnLogin(cfg, ctx.app.radius.openvpnFirstFactor).mode !== 'off';
-    const text = await ctx.app.openvpn.clientConfig(name, t.remote ?? cfg.hostname, { comment, staticChallenge }).catch((e: Error) => ctx.error(msg.profileFailed(e.message)));
+    const text = await ctx.app.openvpn.clientConfig(name, t.remote ?? cfg.hostname, { comment }).catch((e: Error) => ctx.error(msg.profileFailed(e.message)));
     ctx.out.lines(text.replace(/\n$/, ''));
   },
   'openvpn.clear-connection': async (ctx) => {
