@@ -8,6 +8,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createHash, createPrivateKey, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
+import type { Flash } from './flash.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -131,6 +132,19 @@ export function describeCertificate(pem: string): { fingerprint: string; notAfte
   // Node prints subjectAltName as "DNS:a.example, IP Address:192.0.2.1".
   const dnsNames = (c.subjectAltName ?? '').split(/,\s*/).flatMap((n) => (n.startsWith('DNS:') ? [n.slice(4)] : []));
   return { fingerprint: fp, notAfter: new Date(c.validTo), subject: c.subject, dnsNames };
+}
+
+/**
+ * A certificate and its key read from flash files and checked as checkCertifiedKey does; throws an
+ * Error in words (a missing file included).
+ */
+export function readCertifiedKey(flash: Flash, files: { readonly cert: string; readonly key: string }): CertifiedKey {
+  for (const name of [files.cert, files.key]) {
+    if (!flash.exists(name)) throw new Error(`flash:/${name} does not exist`);
+  }
+  const pair = { cert: flash.read(files.cert), key: flash.read(files.key) };
+  checkCertifiedKey(pair);
+  return pair;
 }
 
 /**

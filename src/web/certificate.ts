@@ -6,7 +6,7 @@
  */
 import type { Flash } from '../util/flash.ts';
 import type { Log } from '../util/log.ts';
-import { checkCertifiedKey, describeCertificate, selfSignedServer, type CertifiedKey } from '../util/x509.ts';
+import { describeCertificate, readCertifiedKey, selfSignedServer, type CertifiedKey } from '../util/x509.ts';
 
 /** The self-signed pair in flash (dot-files: internal, not listed by `dir`). */
 export const SELF_SIGNED_CERT = '.2fa-registration.crt';
@@ -22,28 +22,15 @@ export interface CertificateFiles {
   readonly key: string;
 }
 
-/** The installed pair, checked (both parse, the key is the certificate's); throws an Error in words. */
-export function installedCertificate(flash: Flash, files: CertificateFiles): CertifiedKey {
-  for (const name of [files.cert, files.key]) {
-    if (!flash.exists(name)) throw new Error(`flash:/${name} does not exist`);
-  }
-  const pair = { cert: flash.read(files.cert), key: flash.read(files.key) };
-  checkCertifiedKey(pair);
-  return pair;
-}
-
 /** The kept self-signed pair if it is whole, belongs together and is not about to expire. */
 function keptSelfSigned(flash: Flash, now: number): CertifiedKey | undefined {
-  if (!flash.exists(SELF_SIGNED_CERT) || !flash.exists(SELF_SIGNED_KEY)) return undefined;
-  const pair = { cert: flash.read(SELF_SIGNED_CERT), key: flash.read(SELF_SIGNED_KEY) };
   try {
     // A crash between the two writes below leaves a key without its certificate: made again.
-    checkCertifiedKey(pair);
-    if (describeCertificate(pair.cert).notAfter.getTime() - now < RENEW_DAYS * 86_400_000) return undefined;
+    const pair = readCertifiedKey(flash, { cert: SELF_SIGNED_CERT, key: SELF_SIGNED_KEY });
+    return describeCertificate(pair.cert).notAfter.getTime() - now < RENEW_DAYS * 86_400_000 ? undefined : pair;
   } catch {
     return undefined;
   }
-  return pair;
 }
 
 /**

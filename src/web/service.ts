@@ -9,7 +9,8 @@ import type { Clock } from '../util/clock.ts';
 import type { Flash } from '../util/flash.ts';
 import type { Log } from '../util/log.ts';
 import { describeCertificate, type CertifiedKey } from '../util/x509.ts';
-import { installedCertificate, selfSignedCertificate, type CertificateFiles } from './certificate.ts';
+import { readCertifiedKey } from '../util/x509.ts';
+import { selfSignedCertificate, type CertificateFiles } from './certificate.ts';
 import { RegistrationServer } from './server.ts';
 import type { RegistrationBackend, WebCounters, WebLimits, WebStatus } from './types.ts';
 
@@ -103,7 +104,7 @@ export class RegistrationService {
     let tls: CertifiedKey;
     try {
       tls = want.certificate
-        ? installedCertificate(this.o.flash, want.certificate)
+        ? readCertifiedKey(this.o.flash, want.certificate)
         : await selfSignedCertificate(this.o.flash, this.o.clock.now(), want.hostname, this.o.log);
     } catch (e) {
       this.certificateError = `the certificate cannot be used: ${(e as Error).message}`;

@@ -6,7 +6,7 @@
 import { msg } from '../../cli/messages.ts';
 import { arg } from '../../session/context.ts';
 import { flashName } from '../../util/flash.ts';
-import { checkCertifiedKey, describeCertificate } from '../../util/x509.ts';
+import { describeCertificate, readCertifiedKey, type CertifiedKey } from '../../util/x509.ts';
 import type { Ctx, Handlers } from '../appliance.ts';
 import { rfcDate } from '../system/show.ts';
 import { formatRegistration } from './show.ts';
@@ -28,9 +28,9 @@ export async function applyPage(ctx: Ctx): Promise<void> {
 function certificateFiles(ctx: Ctx): { cert: string; key: string } {
   const files = { cert: flashName(arg.str(ctx, 'cert'))!, key: flashName(arg.str(ctx, 'key'))! };
   for (const name of [files.cert, files.key]) if (!ctx.app.flash.exists(name)) ctx.error(msg.fileNotFound(`flash:/${name}`));
-  const pair = { cert: ctx.app.flash.read(files.cert), key: ctx.app.flash.read(files.key) };
+  let pair: CertifiedKey;
   try {
-    checkCertifiedKey(pair);
+    pair = readCertifiedKey(ctx.app.flash, files);
   } catch (e) {
     ctx.error(msg.registrationBadCertificate((e as Error).message));
   }
