@@ -9,10 +9,14 @@ export class ConfigStore<M> extends EventEmitter<{ change: [M] }> {
   private model: M;
   private batching = 0;
   private dirty = false;
+  /** Counts the change events: a derived value is current while its generation is this one. */
+  private generation = 0;
+  private readonly derivedBy = new Map<(model: Readonly<M>) => unknown, () => unknown>();
 
   constructor(private readonly factory: () => M) {
     super();
     this.model = factory();
+    this.on('change', () => this.generation++);
   }
 
   /** The current model. Treat it as read-only: change it through `update`. */
@@ -31,9 +35,16 @@ export class ConfigStore<M> extends EventEmitter<{ change: [M] }> {
    * engines read their settings on every request, so they are derived once per change.
    */
   derived<T>(select: (model: Readonly<M>) => T): () => T {
-    let cached: { value: T } | undefined;
-    this.on('change', () => (cached = undefined));
-    return () => (cached ??= { value: select(this.model) }).value;
+    const known = this.derivedBy.get(select);
+    if (known) return known as () => T;
+    let cached: { value: T; generation: number } | undefined;
+    const get = () => {
+      if (cached?.generation !== this.generation) cached = { value: select(this.model), generation: this.generation };
+      return cached.value;
+    };
+    // One getter per selector, however many engines ask for it (and no listener per getter).
+    this.derivedBy.set(select, get);
+    return get;
   }
 
   /** Back to factory defaults (boot, reboot). */

@@ -5,11 +5,12 @@
  */
 import { NTP_PORT, type RunningConfig } from '../../config/model.ts';
 import { timezoneArgs } from '../../time/timezone.ts';
+import { udpPeerText } from '../udp-peers.ts';
 
 export function renderTimezone(cfg: Readonly<RunningConfig>): string[][] {
   return cfg.timezone ? [[`clock timezone ${timezoneArgs(cfg.timezone)}`]] : [];
 }
 
 export function renderNtp(cfg: Readonly<RunningConfig>): string[][] {
-  return [cfg.ntpServers.map((s) => `ntp server ${s.address}${s.port === undefined || s.port === NTP_PORT ? '' : ` port ${s.port}`}`)];
+  return [cfg.ntpServers.map((s) => `ntp server ${udpPeerText(s.address, s.port, NTP_PORT)}`)];
 }
