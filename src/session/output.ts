@@ -33,7 +33,7 @@ export const filterHelp = {
 
 /** A pattern longer than this is refused: nobody types one, and RE2 compiles in time proportional to it. */
 export const MAX_PATTERN = 256;
-/** How long a filter may take, compile and match together; then it is stopped and the command fails. */
+/** How long each phase of a filter (compile, then match) may take; then it is stopped and the command fails. */
 export const FILTER_TIME_LIMIT_MS = 5000;
 /** Heap for one filter worker: the output lines and RE2's automaton, with room to spare. */
 const FILTER_HEAP_MB = 64;

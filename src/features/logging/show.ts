@@ -27,7 +27,7 @@ export function formatLogConfig(hosts: readonly UdpPeerConfig[], syslog: SyslogS
     ...fields(
       [
         ['Lines written', String(permanent.written)],
-        ['Lines waiting', `${permanent.bufferedLines} (${permanent.bufferedBytes} bytes, written at least every second)`],
+        ['Lines waiting', `${permanent.bufferedLines} (${permanent.bufferedBytes} bytes, written within the flush interval)`],
         ['Lines dropped', String(permanent.dropped)],
         ['Flash writes', permanent.failing === undefined ? 'OK' : `failing (${permanent.failing}): lines wait in memory, then are dropped and counted`],
         ['Failed writes', String(permanent.writeErrors)],

@@ -1,8 +1,8 @@
 /**
- * `interface tunnelN` blocks, in interface order. Within a block the settings come first and
- * `tunnel mode openvpn` after them (as AW+ lists `tunnel mode` after a tunnel's other settings):
- * booting the block gives the tunnel its final port before it becomes an OpenVPN server that holds
- * one, so the port checks never see a half-configured tunnel. Defaults are omitted.
+ * `interface tunnelN` blocks, in interface order. Within a block the tunnel openvpn settings come before
+ * `tunnel mode openvpn` (as AW+ lists `tunnel mode` after a tunnel's other settings), the address and
+ * `shutdown` after it: booting the block gives the tunnel its final port before it becomes an OpenVPN
+ * server that holds one, so the port checks never see a half-configured tunnel. Defaults are omitted.
  */
 import { TUNNEL_DEFAULTS, type RunningConfig } from '../../config/model.ts';
 import { sortedTunnels } from './settings.ts';
