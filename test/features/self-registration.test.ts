@@ -168,6 +168,10 @@ test('2fa self-registration certificate: checked when configured, served at once
     assert.equal(s['Certificate SHA-256'], fp);
     assert.equal(s['Certificate subject'], 'CN=gw.example.jp');
     assert.match(s['Certificate expires'] ?? '', /^\w{3}, 03 Mar 2025 12:00:00 UTC$/);
+    // Like every displayed time, in the configured zone.
+    await conf('clock timezone JST plus 9');
+    assert.match((await shown(env))['Certificate expires'] ?? '', /^\w{3}, 03 Mar 2025 21:00:00 JST$/);
+    await conf('no clock timezone');
     assert.equal(s['URL'], `https://gw.example.jp:${port}/2fa-registration`, 'the name the certificate is for');
     assert.match(env.app.renderRunning('2fa'), new RegExp(`2fa self-registration certificate flash:/gw\\.crt key flash:/gw\\.key\\n2fa self-registration port ${port}\\n`));
 

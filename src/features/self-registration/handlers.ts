@@ -8,7 +8,8 @@ import { arg } from '../../session/context.ts';
 import { flashName } from '../../util/flash.ts';
 import { describeCertificate, readCertifiedKey, type CertifiedKey } from '../../util/x509.ts';
 import type { Ctx, Handlers } from '../appliance.ts';
-import { rfcDate } from '../system/show.ts';
+import { displayTime } from '../../time/timezone.ts';
+import { zoneOf } from '../time/zone.ts';
 import { formatRegistration } from './show.ts';
 
 function requireService(ctx: Ctx): void {
@@ -36,7 +37,7 @@ function certificateFiles(ctx: Ctx): { cert: string; key: string } {
   }
   const { notAfter } = describeCertificate(pair.cert);
   // Kept, with a warning: the administrator may be about to replace it, and the page works meanwhile.
-  if (notAfter.getTime() < ctx.app.clock.now()) ctx.out.line(msg.registrationCertificateExpired(rfcDate(notAfter.getTime())));
+  if (notAfter.getTime() < ctx.app.clock.now()) ctx.out.line(msg.registrationCertificateExpired(displayTime(notAfter.getTime(), zoneOf(ctx.app.config.current))));
   return files;
 }
 

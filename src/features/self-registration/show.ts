@@ -2,7 +2,8 @@
 import type { RunningConfig } from '../../config/model.ts';
 import type { RegistrationStatus } from '../appliance.ts';
 import { fields } from '../format.ts';
-import { rfcDate } from '../system/show.ts';
+import { displayTime } from '../../time/timezone.ts';
+import { zoneOf } from '../time/zone.ts';
 
 /** The address users are given (AW+ manual: https://<address or host name>:<port>/2fa-registration). */
 function pageUrl(cfg: Readonly<RunningConfig>, s: RegistrationStatus, port: number): string {
@@ -34,7 +35,7 @@ export function formatRegistration(cfg: Readonly<RunningConfig>, s: Registration
     rows.push(
       ['Certificate subject', c.subject.replace(/\n/g, ', ')],
       ['Certificate SHA-256', c.fingerprint],
-      ['Certificate expires', `${rfcDate(c.notAfter.getTime())} UTC${c.notAfter.getTime() < now ? ' (expired)' : ''}`],
+      ['Certificate expires', `${displayTime(c.notAfter.getTime(), zoneOf(cfg))}${c.notAfter.getTime() < now ? ' (expired)' : ''}`],
     );
   }
   rows.push(
