@@ -191,7 +191,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
       const log = new AuditTrail(teeLog(options.log, sinks.deferred), now, 1000, { is: (e) => BULK_EVENTS.has(e), size: 500 });
       if (flash.tightenedFrom !== undefined) log.info('flash-permissions-tightened', { dir: flash.dir, from: flash.tightenedFrom.toString(8).padStart(4, '0'), to: '0700' });
       const stores = await UserStores.open(flash.dir, clock, log);
-      const twofa = await startTwoFactor(
+      const twofa = startTwoFactor(
         {
           flash,
           clock,

@@ -10,8 +10,6 @@ import type { RadiusRequest, Remote, StepEnv } from './step.ts';
 import { DropSummary, ServerStats, type DropReason } from './stats.ts';
 
 export interface RadiusServerOptions {
-  /** How often dropped datagrams are summarised in the audit log (default one minute). */
-  readonly dropSummaryMs?: number;
   /** Bytes the duplicate cache may hold (default dedupe.ts DEFAULT_BUDGET). */
   readonly duplicateBudget?: number;
 }
@@ -23,7 +21,7 @@ export class RadiusServer {
 
   constructor(deps: Omit<StepEnv, 'duplicates' | 'stats' | 'log'>, private readonly log: Log, options: RadiusServerOptions = {}) {
     this.env = { ...deps, duplicates: new DuplicateCache(options.duplicateBudget), stats: this.stats, log };
-    this.drops = new DropSummary(log, options.dropSummaryMs);
+    this.drops = new DropSummary(log);
   }
 
   /** The duplicate cache (its size is reported and bounded in bytes). */

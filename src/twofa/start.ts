@@ -1,6 +1,6 @@
 /**
- * The 2FA subsystem as the appliance starts it: the user store opened in flash, e-mail OTP over the
- * `mail` settings, and the facade over both.
+ * The 2FA subsystem as the appliance starts it: e-mail OTP over the `mail` settings, and the facade
+ * over it and the user store the appliance opened.
  */
 import type { Clock } from '../util/clock.ts';
 import type { Flash } from '../util/flash.ts';
@@ -8,7 +8,6 @@ import type { Log } from '../util/log.ts';
 import { smtpMailer, type SmtpSettings } from '../util/smtp-mailer.ts';
 import { EmailOtp, type EmailTemplate } from './email-otp.ts';
 import { TwoFactor } from './facade.ts';
-import { LevelUserStore } from './store/level.ts';
 import type { UserStore } from './store/types.ts';
 import type { TwoFaSettings } from './types.ts';
 
@@ -23,12 +22,8 @@ export interface TwoFactorOptions {
   readonly template: () => EmailTemplate;
 }
 
-/**
- * Builds the facade over `given` (the appliance gives its UserStores: embedded or shared, SPEC §16),
- * or over the embedded store it opens; rejects with UserStoreError when the store cannot be opened.
- */
-export async function startTwoFactor(o: TwoFactorOptions, given?: UserStore): Promise<TwoFactor> {
-  const store = given ?? (await LevelUserStore.open(o.flash.dir));
+/** Builds the facade over the appliance's user store (UserStores: embedded or shared, SPEC §16). */
+export function startTwoFactor(o: TwoFactorOptions, store: UserStore): TwoFactor {
   const mailer = () => {
     const smtp = o.smtp();
     if (!smtp) throw new Error('mail from and mail smtpserver are not configured');

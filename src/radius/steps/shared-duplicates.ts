@@ -47,15 +47,17 @@ export async function sharedDuplicates(req: RadiusRequest, env: StepEnv, shared:
  * The decision of a claimed request, recorded before the answer leaves: a NAS that retries on another
  * appliance after it got (or lost) this answer finds it there, as it finds the used mark.
  */
-export const shareDecision: Step = async (req) => {
+export const shareDecision: Step = (req) => {
   const claim = req.sharedClaim;
+  // Alone (the embedded store): answered at once, no promise on the request path.
   if (claim === undefined) return next;
-  try {
-    await claim.table.record(claim.key, encodeDecision(need(req.decision, 'decision')));
-    claim.recorded = true;
-  } catch {
+  return claim.table.record(claim.key, encodeDecision(need(req.decision, 'decision'))).then(
+    () => {
+      claim.recorded = true;
+      return next;
+    },
     // Not recorded (the store went away): a retransmission elsewhere is decided afresh; the store
     // logs the outage once.
-  }
-  return next;
+    () => next,
+  );
 };

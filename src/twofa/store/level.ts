@@ -5,9 +5,10 @@
  *
  * Records are read once at open and served from memory; their secrets are unsealed in the background
  * once the appliance is up (or at once when a record is asked for first), so a large store opens
- * fast. A change is in memory only once it is on disk (`sync: true`), and writes that arrive while a
- * batch is being synced are grouped into the next batch (group commit), so durability does not cost
- * one fsync per request under load. A login that only moves the used step or a counter keeps the
+ * fast. A change is in memory only once it is on disk (`sync: true`) — except a login's stamp that
+ * touches no security state (`update` with `durable: false`), which is not waited for — and writes
+ * that arrive while a batch is being synced are grouped into the next batch (group commit), so
+ * durability does not cost one fsync per request under load. A login that only moves the used step or a counter keeps the
  * sealed secrets as they are: nothing is encrypted again.
  */
 import { join } from 'node:path';
