@@ -162,7 +162,9 @@ export class TwoFactor {
             scratch: randomScratchCodes(),
             email: existing?.email,
           });
-      await this.store.put(user);
+      // Compare-and-set, not an overwrite: on a shared store another appliance may have created (or
+      // registered) the same name since the read, and its secret must not be replaced unseen.
+      if (!(existing ? await this.store.update(existing, user) : await this.store.create(user))) throw new TwoFaError('exists', name);
       this.log.info('2fa-user-created', { user: name, type: user.kind });
       return user;
     });

@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { TWOFA_DEFAULTS } from '../../src/config/model.ts';
-import { TwoFactor } from '../../src/twofa/facade.ts';
+import { TwoFactor, TwoFaError } from '../../src/twofa/facade.ts';
 import { base32Decode, hotp, timeStep } from '../../src/twofa/otp.ts';
 import { LevelUserStore } from '../../src/twofa/store/level.ts';
 import { PG_TIMEOUTS } from '../../src/twofa/store/pg-connection.ts';
@@ -153,6 +153,22 @@ describe('single use between two appliances on one database', () => {
       }
     });
   }
+
+  test('the same user created on both at once (two self-registrations): one wins, the other is refused, no secret replaced', async () => {
+    const g = await twoAppliances(await database());
+    try {
+      await Promise.all([g.a.get('bob'), g.b.get('bob')]);
+      const results = await Promise.allSettled([g.a.createUser('bob', {}), g.b.createUser('bob', {})]);
+      const won = results.filter((r): r is PromiseFulfilledResult<TwoFaUser> => r.status === 'fulfilled');
+      assert.equal(won.length, 1, JSON.stringify(results.map((r) => r.status)));
+      const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      assert.ok(lost.reason instanceof TwoFaError && lost.reason.code === 'exists', String(lost.reason));
+      assert.equal((await g.a.get('bob'))!.secret, won[0]!.value.secret, 'the winner\'s secret is the stored one');
+      assert.equal((await g.b.get('bob'))!.secret, won[0]!.value.secret);
+    } finally {
+      await g.close();
+    }
+  });
 
   test("an administrator's change does not bring back a code another appliance spent meanwhile", async () => {
     const url = await database();

@@ -135,6 +135,13 @@ export class LevelUserStore implements UserStore {
     for (const e of entries) this.users.set(e.user.name, e);
   }
 
+  async create(user: TwoFaUser): Promise<boolean> {
+    // One process owns this store and the facade runs a user's changes one at a time.
+    if (this.users.has(user.name)) return false;
+    await this.put(user);
+    return true;
+  }
+
   async update(prev: TwoFaUser, next: TwoFaUser, opts: { durable?: boolean } = {}): Promise<boolean> {
     const entry = this.users.get(prev.name);
     // One process owns this store and the facade runs a user's changes one at a time, so the record

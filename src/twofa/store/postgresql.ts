@@ -122,6 +122,18 @@ export class PostgresUserStore implements UserStore {
     users.forEach((u, i) => this.revs.set(u, { rev: revs.get(u.name)!, sealed: sealed[i]! }));
   }
 
+  /** Insert only: two appliances registering one name at once, one of them wins and the other is told. */
+  async create(user: TwoFaUser): Promise<boolean> {
+    const sealed = this.sealOf(user);
+    const r = await this.db.query<{ rev: string }>({
+      text: 'INSERT INTO awplus_2fa_users (name, data, sealed) VALUES ($1, $2::jsonb, $3) ON CONFLICT (name) DO NOTHING RETURNING rev',
+      values: [user.name, PostgresUserStore.dataOf(user), sealed],
+    });
+    if (r.rows.length === 0) return false;
+    this.revs.set(user, { rev: r.rows[0]!.rev, sealed });
+    return true;
+  }
+
   /**
    * The compare-and-set: one statement, committed before it resolves. `durable: false` changes
    * nothing here: the statement is one commit either way, and a later change of the same record

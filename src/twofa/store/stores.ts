@@ -117,6 +117,9 @@ export class UserStores implements UserStore {
   put(...users: TwoFaUser[]): Promise<void> {
     return this.active.store.put(...users);
   }
+  create(user: TwoFaUser): Promise<boolean> {
+    return this.active.store.create(user);
+  }
   update(prev: TwoFaUser, next: TwoFaUser, opts?: { readonly durable?: boolean }): Promise<boolean> {
     return this.active.store.update(prev, next, opts);
   }

@@ -12,6 +12,11 @@ export interface UserStore {
   /** Stores users (administrative changes); resolves once they are durable. */
   put(...users: TwoFaUser[]): Promise<void>;
   /**
+   * Stores a user that does not exist yet: resolves true once durable, false (nothing written) when
+   * the name is taken — on a shared store, by another appliance that created it meanwhile.
+   */
+  create(user: TwoFaUser): Promise<boolean>;
+  /**
    * A login's change of one user: `next` replaces `prev` only if the stored record is still `prev`
    * (compare-and-set: nobody changed it meanwhile, e.g. another appliance on a shared store). Resolves
    * true once durable, false when the record had changed (the caller reads it again and decides again).
