@@ -21,6 +21,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { Log } from '../util/log.ts';
+import { terminalText } from '../util/terminal-text.ts';
 import { redactFields } from './redact.ts';
 
 /** One `log host` line. */
@@ -109,11 +110,6 @@ export function escapeParamValue(value: string): string {
   return value.replace(/["\\\]]/g, (c) => `\\${c}`);
 }
 
-/**
- * Control characters become `\u00XX` text: a user name from a RADIUS packet can hold a newline, and
- * receivers that write one line per message would start a forged line with it (log injection).
- */
-const noControls = (s: string) => s.replace(/[\x00-\x1f\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** A field value as text: strings as they are, objects as JSON. */
 function valueText(v: unknown): string {
@@ -172,7 +168,10 @@ export function formatSyslog(e: SyslogEvent, f: SyslogFormat): Buffer {
   for (const [k, v] of entries) {
     const name = sdName(k);
     if (name === '') continue;
-    let text = noControls(valueText(v));
+    // Control characters become text, as on the terminal (util/terminal-text.ts): a user name from a
+    // RADIUS packet can hold a newline, and a receiver that writes one line per message would start a
+    // forged line with it (log injection); a reader on a terminal must not get escape sequences either.
+    let text = terminalText(valueText(v));
     if (text.length > MAX_VALUE_CHARS) {
       text = text.slice(0, MAX_VALUE_CHARS);
       truncated = true;
@@ -191,7 +190,7 @@ export function formatSyslog(e: SyslogEvent, f: SyslogFormat): Buffer {
 
   // MSG: a short human line like `show log` prints. UTF-8 MSG starts with a BOM (RFC 5424 §6.4); plain
   // ASCII needs none.
-  const human = noControls([e.event, ...entries.map(([k, v]) => `${k}=${valueText(v)}`)].join(' '));
+  const human = terminalText([e.event, ...entries.map(([k, v]) => `${k}=${valueText(v)}`)].join(' '));
   const bom = /^[\x00-\x7f]*$/.test(human) ? '' : '\ufeff';
   const msg = fitUtf8(bom + human, max - Buffer.byteLength(head) - 1);
   return Buffer.from(msg.length <= bom.length ? head : `${head} ${msg}`);

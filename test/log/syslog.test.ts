@@ -43,8 +43,12 @@ describe('RFC 5424 formatting', () => {
     assert.equal(sdName('x'.repeat(40)).length, 32);
     const m = formatSyslog({ time: T, level: 'info', event: 'e', fields: { user: 'eve\nforged line' } }, FORMAT).toString();
     assert.ok(!m.includes('\n'));
-    // The newline becomes the text \u000a, whose backslash is then escaped like any other.
-    assert.match(m, /user="eve\\\\u000aforged line"/);
+    // The newline becomes the text \x0a, whose backslash is then escaped like any other.
+    assert.match(m, /user="eve\\\\x0aforged line"/);
+    // C1 controls and bidi overrides too, as on the terminal.
+    const c1 = formatSyslog({ time: T, level: 'info', event: 'e', fields: { user: 'a\u009b2Jb\u202ec' } }, FORMAT).toString();
+    assert.ok(!/[\u009b\u202e]/.test(c1));
+    assert.match(c1, /user="a\\\\x9b2Jb\\\\u202ec"/);
   });
 
   test('UTF-8 MSG starts with a BOM; ASCII has none', () => {
