@@ -92,9 +92,11 @@ export async function verifyCode(user: TwoFaUser, input: string, now: number, s:
   const tm = timeStep(now);
   const [lo, hi] = windowOffsets(s.totpWindow);
   let matched: number | undefined;
-  for (let i = lo; i <= hi; i++) {
+  // Lowest step first, stopping at the first match, as libpam check_timebased_code: the time taken
+  // tells only where in the window a good code was, which its holder knows anyway.
+  for (let i = lo; i <= hi && matched === undefined; i++) {
     const t = tm + user.skew + i;
-    if (matched === undefined && sameCode(hotp(key, t), code)) matched = t; // lowest step wins, as libpam
+    if (sameCode(hotp(key, t), code)) matched = t;
   }
   if (matched !== undefined) {
     // Single use: a step once accepted, or any older one, is refused (SPEC §5; libpam DISALLOW_REUSE).
