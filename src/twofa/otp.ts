@@ -17,15 +17,26 @@ export function timeStep(nowMs: number): number {
   return Math.floor(nowMs / 1000 / STEP_SECONDS);
 }
 
-/** HOTP value for `counter` as a zero-padded 6-digit string (RFC 4226 §5.3). */
-export function hotp(key: Buffer, counter: number): string {
-  const msg = Buffer.alloc(8);
-  msg.writeUInt32BE(Math.floor(counter / 0x1_0000_0000), 0);
-  msg.writeUInt32BE(counter >>> 0, 4);
-  const h = createHmac('sha1', key).update(msg).digest();
+/** The counter of one HOTP computation (RFC 4226 §5.2: 8 bytes, big-endian); HMAC update copies it at once. */
+const COUNTER = Buffer.alloc(8);
+
+/**
+ * HOTP value for `counter` as a number below 10^6 (RFC 4226 §5.3). Codes are compared as numbers, as
+ * libpam compares them (`hash == (unsigned int)code`): one comparison, no time to learn from, and no
+ * string or buffer made per step of a window or a skew search.
+ */
+export function hotpValue(key: Buffer, counter: number): number {
+  COUNTER.writeUInt32BE(Math.floor(counter / 0x1_0000_0000), 0);
+  COUNTER.writeUInt32BE(counter >>> 0, 4);
+  const h = createHmac('sha1', key).update(COUNTER).digest();
   const offset = h[19]! & 0x0f;
   const bin = ((h[offset]! & 0x7f) << 24) | (h[offset + 1]! << 16) | (h[offset + 2]! << 8) | h[offset + 3]!;
-  return String(bin % 10 ** DIGITS).padStart(DIGITS, '0');
+  return bin % 10 ** DIGITS;
+}
+
+/** HOTP value for `counter` as a zero-padded 6-digit string (RFC 4226 §5.3). */
+export function hotp(key: Buffer, counter: number): string {
+  return String(hotpValue(key, counter)).padStart(DIGITS, '0');
 }
 
 /** Compares two codes in constant time (SPEC §5: exact 6-digit strings, leading zeros count). */

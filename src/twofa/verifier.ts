@@ -3,7 +3,7 @@
  * (shared/research/2fa-engine.md §1, SPEC §5). Pure apart from yielding during the long skew search:
  * it gets a user record, the input and the time, and returns the decision plus the record to store.
  */
-import { hotp, sameCode, timeStep } from './otp.ts';
+import { hotpValue, sameCode, timeStep } from './otp.ts';
 import type { TwoFaSettings, TwoFaUser } from './types.ts';
 
 /** Why a verification ended as it did (audit log, statistics). */
@@ -43,10 +43,11 @@ export function windowOffsets(w: number): [number, number] {
  * Yields every SEARCH_SLICE steps so a worst-case search does not stall the event loop.
  */
 export async function searchSkew(key: Buffer, code: string, tm: number, maxSkew: number): Promise<number | undefined> {
+  const value = Number(code);
   let found: number | undefined;
   for (let i = 1; i <= maxSkew; i++) {
-    const behind = sameCode(hotp(key, tm - i), code);
-    const ahead = sameCode(hotp(key, tm + i), code);
+    const behind = hotpValue(key, tm - i) === value;
+    const ahead = hotpValue(key, tm + i) === value;
     if (found === undefined && behind) found = -i;
     if (found === undefined && ahead) found = i;
     if (i % SEARCH_SLICE === 0) await new Promise((r) => setImmediate(r));
@@ -79,12 +80,14 @@ export async function verifyCode(user: TwoFaUser, input: string, now: number, s:
     return failed(user, 'bad-code', now, s);
   }
   if (!/^\d{6}$/.test(code)) return failed(user, 'malformed', now, s);
+  // Six digits, leading zeros included: as a number it stands for exactly one code (otp.ts hotpValue).
+  const value = Number(code);
 
   if (user.kind === 'hotp') {
     // Counters c … c+W-1; a match at c+i sets c = c+i+1; a failure does not advance (SPEC §5).
     const c = user.counter;
     for (let i = 0; i < s.hotpWindow; i++) {
-      if (sameCode(hotp(key, c + i), code)) return succeeded(user, 'ok-hotp', now, { counter: c + i + 1 });
+      if (hotpValue(key, c + i) === value) return succeeded(user, 'ok-hotp', now, { counter: c + i + 1 });
     }
     return failed(user, 'bad-code', now, s);
   }
@@ -96,7 +99,7 @@ export async function verifyCode(user: TwoFaUser, input: string, now: number, s:
   // tells only where in the window a good code was, which its holder knows anyway.
   for (let i = lo; i <= hi && matched === undefined; i++) {
     const t = tm + user.skew + i;
-    if (sameCode(hotp(key, t), code)) matched = t;
+    if (hotpValue(key, t) === value) matched = t;
   }
   if (matched !== undefined) {
     // Single use: a step once accepted, or any older one, is refused (SPEC §5; libpam DISALLOW_REUSE).
