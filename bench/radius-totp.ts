@@ -6,16 +6,18 @@
  *  - password + code: `<password><6-digit code>`; ours with `2fa-in-password` (the local user table as
  *    the first factor), FreeRADIUS splits it in `authorize` and runs pap then totp.
  * USERS users, each with its own secret, log in once with their current code. Ours keeps single use
- * durable (fsync before every Accept); rlm_totp keeps no single-use state at all. Each case runs twice,
+ * durable (fsync before every Accept) and writes its audit lines as the daemon does (JSON, here to a
+ * file instead of stderr); rlm_totp keeps no single-use state at all and logs nothing per request. Each case runs twice,
  * alternating ours and theirs, on fresh users, after one unmeasured warm-up load of each. The load
  * generator is load.ts's (radclients at the lowest priority, so that it is not what is measured).
  * Latency: a probe sends one request at a time during each load and records every round trip.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from '../src/app.ts';
 import { base32Decode, hotp, randomSecret, timeStep } from '../src/twofa/otp.ts';
+import { jsonLog } from '../src/util/log.ts';
 import { startFreeradius } from '../test/helpers/freeradius.ts';
 import { IN_FLIGHT, percentile, probeLatency, RADCLIENTS, radclientEntry, radclientLoad } from './load.ts';
 
@@ -97,7 +99,9 @@ export async function runTotpBench(): Promise<string[]> {
       // after boot (a second is plenty for these 21 000), and the first factor's cache warm as after
       // each user's first login of the day (crypt(3) is paid once per user and password; FreeRADIUS
       // compares Cleartext-Password, which costs nothing).
-      const a = await App.start({ flash: join(dir, 'flash'), log: quiet });
+      // Its audit lines written as the daemon writes them to stderr (bin/awplus.ts), here into a file.
+      const logFd = openSync(join(dir, `audit-${mode}.log`), 'a');
+      const a = await App.start({ flash: join(dir, 'flash'), log: jsonLog((text) => writeSync(logFd, text), Date.now) });
       try {
         if (mode === 'password') for (const l of passwordUsers) a.radius.localUsers.verify(l.user, Buffer.from(`pw-${l.user}`));
         await new Promise((r) => setTimeout(r, 1000));
@@ -120,6 +124,7 @@ export async function runTotpBench(): Promise<string[]> {
         }
       } finally {
         await a.stop();
+        closeSync(logFd);
       }
       const fmt = (runs: { rate: number; lat: number[]; cpu: number }[]) =>
         runs.map((x) => `${x.rate.toFixed(0)}/s (p50 ${percentile(x.lat, 50).toFixed(2)} ms, p99 ${percentile(x.lat, 99).toFixed(2)} ms, CPU ${x.cpu.toFixed(0)} µs/login)`).join('; ');
