@@ -20,7 +20,7 @@
  */
 import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Log, LogEvent } from '../util/log.ts';
+import { isoTime, type Log, type LogEvent } from '../util/log.ts';
 import { redactFields } from './redact.ts';
 
 export interface PermanentLogOptions {
@@ -338,7 +338,7 @@ const safeNow = (now: () => number) => {
 
 /** The JSON line of an event; secret-looking fields removed; an oversized line loses its fields. */
 export function formatLine(e: LogEvent): string {
-  const time = Number.isFinite(e.time) ? new Date(e.time).toISOString() : null;
+  const time = Number.isFinite(e.time) ? isoTime(e.time) : null;
   const fields = redactFields(e.fields).fields;
   let line: string;
   try {

@@ -8,6 +8,15 @@ export interface Log {
   error(event: string, fields?: Record<string, unknown>): void;
 }
 
+/** The last time stamp made and its text: under load many events share a millisecond. */
+let lastIso = { ms: NaN, text: '' };
+
+/** `new Date(ms).toISOString()`, made once per millisecond however many events log in it. */
+export function isoTime(ms: number): string {
+  if (ms !== lastIso.ms) lastIso = { ms, text: new Date(ms).toISOString() };
+  return lastIso.text;
+}
+
 /**
  * Writes JSON lines to `write` (stderr in the daemon), stamped by `now`. Events are formatted and
  * written after the current turn of the event loop, many in one write: a pipe or file on stderr is
@@ -20,7 +29,7 @@ export function jsonLog(write: (text: string) => void, now: () => number): Log &
     if (pending.length === 0) return;
     const batch = pending;
     pending = [];
-    write(batch.map((e) => JSON.stringify({ time: new Date(e.time).toISOString(), level: e.level, event: e.event, ...e.fields }) + '\n').join(''));
+    write(batch.map((e) => JSON.stringify({ time: isoTime(e.time), level: e.level, event: e.event, ...e.fields }) + '\n').join(''));
   };
   const emit = (level: string, event: string, fields: Record<string, unknown> = {}) => {
     if (pending.length === 0) setImmediate(flush);
