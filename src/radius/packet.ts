@@ -75,22 +75,28 @@ export function parsePacket(buf: Buffer): Packet {
   return { code: buf[0]!, identifier: buf[1]!, authenticator: buf.subarray(4, 20), attributes, raw: buf.subarray(0, length) };
 }
 
-/** Builds a packet from its parts (the authenticator is written as given). */
+/** Builds a packet from its parts (the authenticator is written as given), into one buffer. */
 export function encodePacket(code: number, identifier: number, authenticator: Buffer, attributes: readonly Attribute[]): Buffer {
-  const parts: Buffer[] = [];
+  let length = 20;
   for (const a of attributes) {
     if (a.value.length > 253) throw new Error(`attribute ${a.type} longer than 253 octets`);
-    parts.push(Buffer.from([a.type, a.value.length + 2]), a.value);
+    length += a.value.length + 2;
   }
-  const body = Buffer.concat(parts);
-  const length = 20 + body.length;
   if (length > 4096) throw new Error('packet longer than 4096 octets');
-  const head = Buffer.alloc(20);
-  head[0] = code;
-  head[1] = identifier;
-  head.writeUInt16BE(length, 2);
-  authenticator.copy(head, 4);
-  return Buffer.concat([head, body]);
+  // Every octet is written below, so an uninitialised buffer shows nothing old.
+  const pkt = Buffer.allocUnsafe(length);
+  pkt[0] = code;
+  pkt[1] = identifier;
+  pkt.writeUInt16BE(length, 2);
+  pkt.fill(0, 4 + authenticator.copy(pkt, 4, 0, 16), 20);
+  let pos = 20;
+  for (const a of attributes) {
+    pkt[pos] = a.type;
+    pkt[pos + 1] = a.value.length + 2;
+    a.value.copy(pkt, pos + 2);
+    pos += a.value.length + 2;
+  }
+  return pkt;
 }
 
 /** The first value of an attribute type. */
