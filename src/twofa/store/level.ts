@@ -117,7 +117,8 @@ export class LevelUserStore implements UserStore {
     const same = previous?.user !== undefined && previous.user.secret === secret && previous.user.scratch === scratch;
     // The name is bound as associated data: a sealed blob copied to another user does not open.
     const sealed = same ? previous!.stored.sealed : seal(this.key, Buffer.from(JSON.stringify({ secret, scratch })), Buffer.from(user.name)).toString('base64');
-    return { ...rest, sealed };
+    // `rest` is a fresh object: completed in place rather than copied once more.
+    return Object.assign(rest, { sealed });
   }
 
   async get(name: string): Promise<TwoFaUser | undefined> {
