@@ -10,7 +10,7 @@ import { fetchSource } from '../util/fetch-source.ts';
 import type { Flash } from '../util/flash.ts';
 import type { Log } from '../util/log.ts';
 import type { EmailOtp, IssueResult } from './email-otp.ts';
-import { base32Decode, randomScratchCodes, randomSecret, sameCode, timeStep } from './otp.ts';
+import { base32Decode, randomScratchCodes, randomSecret, scratchIndex, timeStep } from './otp.ts';
 import { StoreUnavailableError, type UserStore } from './store/types.ts';
 import { newUser, type TwoFaSettings, type TwoFaUser } from './types.ts';
 import { decodeUserData, encodeUserData } from './user-data.ts';
@@ -314,7 +314,7 @@ export class TwoFactor {
    */
   async hasScratchCode(name: string, code: string): Promise<boolean> {
     const u = await this.store.get(name);
-    return u !== undefined && u.scratch.some((c) => sameCode(c, code));
+    return u !== undefined && scratchIndex(u.scratch, code) >= 0;
   }
 
   /**

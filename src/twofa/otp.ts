@@ -123,6 +123,16 @@ export function randomSecret(): string {
   return base32Encode(randomBytes(20));
 }
 
+/**
+ * Where `code` is among the user's scratch codes, or -1. Compared as numbers, as libpam compares them
+ * (check_scratch_codes: `scratchcode == code`): one comparison each, no buffer per code.
+ */
+export function scratchIndex(scratch: readonly string[], code: string): number {
+  if (!/^[1-9]\d{7}$/.test(code)) return -1;
+  const value = Number(code);
+  return scratch.findIndex((c) => Number(c) === value);
+}
+
 /** Five scratch codes: 8 digits, first digit 1-9 (libpam google-authenticator.c: re-roll below 10^7). */
 export function randomScratchCodes(count = 5): string[] {
   const codes: string[] = [];
