@@ -17,10 +17,15 @@ const KEEP_MS = 30_000;
  * or ~7 500 of the largest replies. A few tens of megabytes, whatever the NAS sends.
  */
 export const DEFAULT_BUDGET = 32 * 1024 * 1024;
-/** What one entry costs beside its key and reply: the Map slot, the entry object, the Buffer header. */
+/** What one entry costs beside its key and reply: the Map slot, the entry object, the reply string's header. */
 const ENTRY_OVERHEAD = 160;
 
-type Entry = { readonly pending: true; readonly bytes: number } | { readonly pending: false; readonly reply: Buffer | undefined; readonly expires: number; readonly bytes: number };
+/**
+ * A finished entry keeps its reply as a one-byte (latin1) string, not a Buffer: a string is an ordinary
+ * heap object, while every Buffer kept for 30 s would be a memory block of its own outside the heap,
+ * allocated, tracked and freed per login. A retransmission, which is rare, turns it back into bytes.
+ */
+type Entry = { readonly pending: true; readonly bytes: number } | { readonly pending: false; readonly reply: string | undefined; readonly expires: number; readonly bytes: number };
 
 export class DuplicateCache {
   private readonly entries = new Map<string, Entry>();
@@ -48,7 +53,7 @@ export class DuplicateCache {
   begin(key: string, now: number): { kind: 'new' } | { kind: 'in-progress' } | { kind: 'done'; reply: Buffer | undefined } {
     const e = this.entries.get(key);
     if (e?.pending) return { kind: 'in-progress' };
-    if (e && e.expires > now) return { kind: 'done', reply: e.reply };
+    if (e && e.expires > now) return { kind: 'done', reply: e.reply === undefined ? undefined : Buffer.from(e.reply, 'latin1') };
     if (e) this.remove(key, e);
     this.expire(now);
     this.put(key, { pending: true, bytes: key.length + ENTRY_OVERHEAD });
@@ -59,10 +64,9 @@ export class DuplicateCache {
   finish(key: string, reply: Buffer | undefined, now: number): void {
     const e = this.entries.get(key);
     if (e) this.remove(key, e);
-    // A copy of its own: a small Buffer may be a slice of an 8 KB pool slab that it would keep alive.
-    const own = reply && Buffer.allocUnsafeSlow(reply.length);
-    if (reply && own) reply.copy(own);
-    this.put(key, { pending: false, reply: own, expires: now + KEEP_MS, bytes: key.length + (own?.length ?? 0) + ENTRY_OVERHEAD });
+    // A copy of its own, too: a small Buffer may be a slice of an 8 KB pool slab that it would keep alive.
+    const kept = reply?.toString('latin1');
+    this.put(key, { pending: false, reply: kept, expires: now + KEEP_MS, bytes: key.length + (kept?.length ?? 0) + ENTRY_OVERHEAD });
   }
 
   private put(key: string, e: Entry): void {
