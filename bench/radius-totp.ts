@@ -17,7 +17,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from '../src/app.ts';
 import { base32Decode, hotp, randomSecret, timeStep } from '../src/twofa/otp.ts';
-import { jsonLog } from '../src/util/log.ts';
 import { startFreeradius } from '../test/helpers/freeradius.ts';
 import { IN_FLIGHT, percentile, probeLatency, RADCLIENTS, radclientEntry, radclientLoad } from './load.ts';
 
@@ -102,7 +101,7 @@ export async function runTotpBench(): Promise<string[]> {
       // compares Cleartext-Password, which costs nothing).
       // Its audit lines written as the daemon writes them to stderr (bin/awplus.ts), here into a file.
       const logFd = openSync(join(dir, `audit-${mode}.log`), 'a');
-      const a = await App.start({ flash: join(dir, 'flash'), log: jsonLog((text) => writeSync(logFd, text), Date.now) });
+      const a = await App.start({ flash: join(dir, 'flash'), lines: { write: (text) => void writeSync(logFd, text) } });
       try {
         if (mode === 'password') for (const l of passwordUsers) a.radius.localUsers.verify(l.user, Buffer.from(`pw-${l.user}`));
         await new Promise((r) => setTimeout(r, 1000));

@@ -13,7 +13,6 @@ import { connectToDaemon } from '../src/transports/connect.ts';
 import { listenControlSocket } from '../src/transports/control-socket.ts';
 import { FlashPermissionError } from '../src/util/flash.ts';
 import { FlashLockedError } from '../src/util/flash-lock.ts';
-import { jsonLog } from '../src/util/log.ts';
 
 const USAGE = `usage: awplus [--flash DIR]            console session (login on a TTY, script mode otherwise)
        awplus --daemon [--flash DIR]   run without a console until SIGTERM
@@ -45,12 +44,12 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  // Audit and error events go to stderr as JSON lines (SPEC §11); the console transcript stays on stdout.
+  // Audit and error events go to stderr as JSON lines (SPEC §11); the console transcript stays on stdout,
+  // and on the console only errors are written, since routine events would interleave with the session.
   let app: App | undefined;
-  const log = jsonLog((text) => void process.stderr.write(text), () => app?.clock.now() ?? Date.now());
-  flushLog = log.flush;
+  flushLog = () => app?.logs.deferred.flush();
   try {
-    app = await App.start({ flash, log: values.daemon ? log : quietLog(log) });
+    app = await App.start({ flash, lines: { write: (text) => void process.stderr.write(text), errorsOnly: !values.daemon } });
   } catch (e) {
     if (e instanceof FlashLockedError || e instanceof FlashPermissionError) {
       process.stderr.write(`awplus: ${e.message}\n`);
@@ -71,7 +70,7 @@ async function main(): Promise<number> {
     // A log pipe its reader closed (a supervisor's, a terminal's) must not end the service: writes to it
     // are lost, the daemon goes on (an unhandled EPIPE would take RADIUS down with it).
     for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
-    log.flush();
+    running.logs.deferred.flush();
     process.stderr.write(bootErrors);
     const server = await listenControlSocket(running, running.flash.dir);
     running.on('rebooted', (r) => process.stderr.write(formatBootReport(r)));
@@ -125,13 +124,8 @@ function startFailure(e: unknown): string | undefined {
   return undefined;
 }
 
-/** On the console only errors are written to stderr; routine events would interleave with the session. */
-function quietLog(log: ReturnType<typeof jsonLog>): ReturnType<typeof jsonLog> {
-  return { info: () => {}, error: log.error, flush: log.flush };
-}
-
 /** Writes log lines still pending (they are written after each turn of the event loop). */
-let flushLog = () => {};
+let flushLog: () => void = () => {};
 
 main().then(
   (status) => {

@@ -25,7 +25,7 @@ import { smtpSettings } from './features/mail/settings.ts';
 import { openvpnLogin, openvpnTunnels } from './features/openvpn/settings.ts';
 import { radiusSettings, registrationRadiusSettings } from './features/radius-local/settings.ts';
 import { Ldap } from './ldap/index.ts';
-import { DeferredLog } from './log/deferred.ts';
+import { DeferredLog, type EventSink } from './log/deferred.ts';
 import { PermanentLog, type PermanentLogOptions } from './log/permanent.ts';
 import { SyslogSender } from './log/syslog.ts';
 import { OpenVpn, type OpenVpnHostOptions } from './openvpn/index.ts';
@@ -43,7 +43,7 @@ import { ApplianceClock } from './util/clock.ts';
 import { hashPassword } from './util/crypt.ts';
 import { Flash } from './util/flash.ts';
 import { acquireFlashLock, type FlashLock } from './util/flash-lock.ts';
-import { AuditTrail, teeLog, type Log } from './util/log.ts';
+import { AuditTrail, jsonLine, teeLog, type Log } from './util/log.ts';
 import { SecretBox } from './util/secret-box.ts';
 import { RegistrationService } from './web/index.ts';
 
@@ -59,7 +59,10 @@ const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', impor
 export interface AppOptions {
   /** The flash directory (created when missing). */
   readonly flash: string;
-  readonly log: Log;
+  /** Sees every audit event as it is logged (tests); the appliance's own outputs are `lines` and flash. */
+  readonly log?: Log;
+  /** Where the audit events go as JSON lines (stderr in the daemon): after each turn, in one write. */
+  readonly lines?: AuditLines;
   /** Defaults to the system clock shifted by the offset saved in flash. */
   readonly clock?: ApplianceClock;
   /** How OpenVPN servers run on this host (binaries, devices, restart delays); defaults suit a Debian host. */
@@ -70,7 +73,14 @@ export interface AppOptions {
   readonly ntp?: Omit<NtpClientOptions, 'clock' | 'log'>;
 }
 
-/** Where audit events go besides stderr and `show log`: flash, and the `log host`s, both fed by `deferred`. */
+/** The JSON lines of audit events (util/log.ts jsonLine) and where they are written. */
+export interface AuditLines {
+  readonly write: (text: string) => void;
+  /** Only events of level error (the console, where routine events would interleave with the session). */
+  readonly errorsOnly?: boolean;
+}
+
+/** Where audit events go besides `show log`: the JSON lines, flash and the `log host`s, all fed by `deferred`. */
 interface LogSinks {
   readonly permanent: PermanentLog;
   readonly syslog: SyslogSender;
@@ -181,14 +191,15 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
       const clock = options.clock ?? new ApplianceClock(bootEnv.clockOffset());
       const config = new ConfigStore<RunningConfig>(() => factoryConfig(hashPassword));
       const now = () => clock.now();
-      // Every audit event goes to the caller's log (stderr JSON in the daemon), the permanent log in
-      // flash and the syslog hosts; the newest stay in memory for `show log` (SPEC §11, §17). None of
-      // them waits or throws on the caller's time, and flash and syslog get their events after the
-      // turn that logged them.
+      // Every audit event goes to the JSON lines (stderr in the daemon), the permanent log in flash and
+      // the syslog hosts, all after the turn that logged it; the newest stay in memory for `show log`
+      // (SPEC §11, §17). None of them waits or throws on the caller's time.
       const permanent = new PermanentLog({ ...options.permanentLog, dir: flash.dir, now });
       const syslog = new SyslogSender({ now, hostname: () => config.current.hostname });
-      sinks = { permanent, syslog, deferred: new DeferredLog(now, [(e) => permanent.append(e), (e) => syslog.send(e)]) };
-      const log = new AuditTrail(teeLog(options.log, sinks.deferred), now, 1000, { is: (e) => BULK_EVENTS.has(e), size: 500 });
+      const outputs: EventSink[] = [(es) => es.forEach((e) => permanent.append(e)), (es) => es.forEach((e) => syslog.send(e))];
+      if (options.lines) outputs.unshift(linesSink(options.lines));
+      sinks = { permanent, syslog, deferred: new DeferredLog(now, outputs) };
+      const log = new AuditTrail(options.log ? teeLog(options.log, sinks.deferred) : sinks.deferred, now, 1000, { is: (e) => BULK_EVENTS.has(e), size: 500 });
       if (flash.tightenedFrom !== undefined) log.info('flash-permissions-tightened', { dir: flash.dir, from: flash.tightenedFrom.toString(8).padStart(4, '0'), to: '0700' });
       const stores = await UserStores.open(flash.dir, clock, log);
       const twofa = startTwoFactor(
@@ -362,5 +373,13 @@ function rtcClock(clock: ApplianceClock, bootEnv: BootEnv, log: Log): SteerableC
     get offset() {
       return clock.offset;
     },
+  };
+}
+
+/** The JSON lines of a turn's events, in one write. */
+function linesSink(lines: AuditLines): EventSink {
+  return (events) => {
+    const text = (lines.errorsOnly ? events.filter((e) => e.level === 'error') : events).map(jsonLine).join('');
+    if (text) lines.write(text);
   };
 }

@@ -1,14 +1,14 @@
 /**
- * Audit events for the permanent log and the syslog hosts, handed over after the current turn of the
- * event loop, many at a time: redaction, formatting and the UDP sends then run after the RADIUS reply
- * of that turn has left rather than before it (as the stderr JSON lines do, util/log.ts jsonLog). Each
- * event keeps the time it happened. `flush()` hands over what is pending now (before a read of the
- * permanent log, and before the sinks close).
+ * Audit events for the JSON lines on stderr, the permanent log and the syslog hosts, handed over after
+ * the current turn of the event loop, all of the turn's at once: formatting, the writes and the UDP
+ * sends then run after the RADIUS reply of that turn has left rather than before it. Each event keeps
+ * the time it happened. `flush()` hands over what is pending now (before a read of the permanent log,
+ * before the process writes something of its own to stderr, and before the sinks close).
  */
 import type { Log, LogEvent } from '../util/log.ts';
 
-/** Where an event goes: PermanentLog.append, SyslogSender.send. */
-export type EventSink = (e: LogEvent) => void;
+/** Where the events of a turn go, oldest first: the JSON lines, PermanentLog.append, SyslogSender.send. */
+export type EventSink = (events: readonly LogEvent[]) => void;
 
 export class DeferredLog implements Log {
   private pending: LogEvent[] = [];
@@ -26,17 +26,16 @@ export class DeferredLog implements Log {
     this.push('error', event, fields);
   }
 
-  /** Hands every pending event to every sink, oldest first. A sink that throws loses that event only. */
+  /** Hands every pending event to every sink. A sink that throws does not keep them from the others. */
   flush(): void {
+    if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    for (const e of batch) {
-      for (const sink of this.sinks) {
-        try {
-          sink(e);
-        } catch {
-          // the sinks never throw by contract; if one did, the others still get the event
-        }
+    for (const sink of this.sinks) {
+      try {
+        sink(batch);
+      } catch {
+        // the sinks never throw by contract; if one did, the others still get the events
       }
     }
   }

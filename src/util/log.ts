@@ -18,24 +18,16 @@ export function isoTime(ms: number): string {
 }
 
 /**
- * Writes JSON lines to `write` (stderr in the daemon), stamped by `now`. Events are formatted and
- * written after the current turn of the event loop, many in one write: a pipe or file on stderr is
- * written synchronously by Node, and a RADIUS request must not wait for its log lines. `flush()`
- * writes what is pending now (before the process exits).
+ * An event as one JSON line (SPEC §11): `{"time":…,"level":…,"event":…,<its fields>}`. Never throws:
+ * fields that JSON cannot hold (a BigInt, a cycle) are replaced by `"unserializable":true`.
  */
-export function jsonLog(write: (text: string) => void, now: () => number): Log & { flush(): void } {
-  let pending: { time: number; level: string; event: string; fields: Record<string, unknown> }[] = [];
-  const flush = () => {
-    if (pending.length === 0) return;
-    const batch = pending;
-    pending = [];
-    write(batch.map((e) => JSON.stringify({ time: isoTime(e.time), level: e.level, event: e.event, ...e.fields }) + '\n').join(''));
-  };
-  const emit = (level: string, event: string, fields: Record<string, unknown> = {}) => {
-    if (pending.length === 0) setImmediate(flush);
-    pending.push({ time: now(), level, event, fields });
-  };
-  return { info: (e, f) => emit('info', e, f), error: (e, f) => emit('error', e, f), flush };
+export function jsonLine(e: LogEvent): string {
+  const time = Number.isFinite(e.time) ? isoTime(e.time) : null;
+  try {
+    return JSON.stringify({ time, level: e.level, event: e.event, ...e.fields }) + '\n';
+  } catch {
+    return JSON.stringify({ time, level: e.level, event: e.event, unserializable: true }) + '\n';
+  }
 }
 
 /** Keeps events in memory (tests). */

@@ -1,6 +1,7 @@
 /**
- * DeferredLog: events reach the permanent log and syslog after the turn that logged them, stamped with
- * the time they happened, in order, to every sink even when one throws; flush() hands them over at once.
+ * DeferredLog: events reach their sinks (the JSON lines, the permanent log, syslog) after the turn that
+ * logged them, all of the turn's at once, stamped with the time they happened, in order, to every sink
+ * even when one throws; flush() hands them over at once.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -11,7 +12,8 @@ import type { LogEvent } from '../../src/util/log.ts';
 test('nothing on the caller’s turn; after it, every event with the time it was logged, in order', async () => {
   const clock = new ManualClock(1000);
   const got: LogEvent[] = [];
-  const log = new DeferredLog(() => clock.now(), [(e) => void got.push(e)]);
+  let batches = 0;
+  const log = new DeferredLog(() => clock.now(), [(es) => void (batches++, got.push(...es))]);
   log.info('radius-auth', { user: 'alice', result: 'accept' });
   clock.advance(5);
   log.error('radius-drop', { client: '192.0.2.1' });
@@ -21,6 +23,7 @@ test('nothing on the caller’s turn; after it, every event with the time it was
     { time: 1000, level: 'info', event: 'radius-auth', fields: { user: 'alice', result: 'accept' } },
     { time: 1005, level: 'error', event: 'radius-drop', fields: { client: '192.0.2.1' } },
   ]);
+  assert.equal(batches, 1, 'the events of one turn reach a sink in one call (one write on stderr)');
 });
 
 test('flush() hands over at once; a throwing sink loses nothing for the others', () => {
@@ -29,7 +32,7 @@ test('flush() hands over at once; a throwing sink loses nothing for the others',
     () => {
       throw new Error('broken sink');
     },
-    (e) => void got.push(e.event),
+    (es) => void got.push(...es.map((e) => e.event)),
   ]);
   log.info('a');
   log.info('b');
