@@ -110,7 +110,6 @@ export function escapeParamValue(value: string): string {
   return value.replace(/["\\\]]/g, (c) => `\\${c}`);
 }
 
-
 /** A field value as text: strings as they are, objects as JSON. */
 function valueText(v: unknown): string {
   if (typeof v === 'string') return v;

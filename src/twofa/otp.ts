@@ -123,12 +123,15 @@ export function randomSecret(): string {
   return base32Encode(randomBytes(20));
 }
 
+/** A scratch code: 8 digits, the first 1-9 (randomScratchCodes). */
+export const SCRATCH_CODE = /^[1-9]\d{7}$/;
+
 /**
  * Where `code` is among the user's scratch codes, or -1. Compared as numbers, as libpam compares them
  * (check_scratch_codes: `scratchcode == code`): one comparison each, no buffer per code.
  */
 export function scratchIndex(scratch: readonly string[], code: string): number {
-  if (!/^[1-9]\d{7}$/.test(code)) return -1;
+  if (!SCRATCH_CODE.test(code)) return -1;
   const value = Number(code);
   return scratch.findIndex((c) => Number(c) === value);
 }

@@ -3,7 +3,7 @@
  * (shared/research/2fa-engine.md §1, SPEC §5). Pure apart from yielding during the long skew search:
  * it gets a user record, the input and the time, and returns the decision plus the record to store.
  */
-import { hotpValue, scratchIndex, timeStep } from './otp.ts';
+import { hotpValue, SCRATCH_CODE, scratchIndex, timeStep } from './otp.ts';
 import type { TwoFaSettings, TwoFaUser } from './types.ts';
 
 /** Why a verification ended as it did (audit log, statistics). */
@@ -74,7 +74,7 @@ export async function verifyCode(user: TwoFaUser, input: string, now: number, s:
   const code = input.trim();
 
   // Scratch codes first, each once (libpam check_scratch_codes; AW+ 5 backup codes).
-  if (/^[1-9]\d{7}$/.test(code)) {
+  if (SCRATCH_CODE.test(code)) {
     const i = scratchIndex(user.scratch, code);
     if (i >= 0) return succeeded(user, 'ok-scratch', now, { scratch: user.scratch.filter((_, j) => j !== i) });
     return failed(user, 'bad-code', now, s);

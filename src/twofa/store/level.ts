@@ -8,8 +8,8 @@
  * fast. A change is in memory only once it is on disk (`sync: true`) — except a login's stamp that
  * touches no security state (`update` with `durable: false`), which is not waited for — and writes
  * that arrive while a batch is being synced are grouped into the next batch (group commit), so
- * durability does not cost one fsync per request under load. A login that only moves the used step or a counter keeps the
- * sealed secrets as they are: nothing is encrypted again.
+ * durability does not cost one fsync per request under load. A login that only moves the used step
+ * or a counter keeps the sealed secrets as they are: nothing is encrypted again.
  */
 import { join } from 'node:path';
 import { Level } from 'level';
