@@ -7,7 +7,8 @@
  *    the first factor), FreeRADIUS splits it in `authorize` and runs pap then totp.
  * USERS users, each with its own secret, log in once with their current code. Ours keeps single use
  * durable (fsync before every Accept) and writes its audit lines as the daemon does (JSON, here to a
- * file instead of stderr); rlm_totp keeps no single-use state at all and logs nothing per request. Each case runs twice,
+ * file instead of stderr); rlm_totp keeps no single-use state at all, and FreeRADIUS writes one `Auth:` line
+ * per request (`log { auth = yes }`) to its stdout, a pipe this process reads. Each case runs twice,
  * alternating ours and theirs, on fresh users, after one unmeasured warm-up load of each. The load
  * generator is load.ts's (radclients at the lowest priority, so that it is not what is measured).
  * Latency: a probe sends one request at a time during each load and records every round trip.
