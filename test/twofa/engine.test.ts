@@ -253,6 +253,44 @@ test('state survives reopening the store: users, used steps, counters, scratch c
   rmSync(e.dir, { recursive: true, force: true });
 });
 
+test('a login writes only its state record; a lockout cleared, a used step, a new scratch list and an old-layout record all survive reopening', async () => {
+  const e = await engine({ lockoutFailures: 2, lockoutPeriod: 60 });
+  await e.svc.createUser('u', { secret: SECRET });
+  await e.svc.createUser('old', { secret: SECRET });
+  await e.svc.verify('u', e.code(STEP));
+  for (let i = 0; i < 2; i++) await e.svc.verify('u', '000000');
+  await e.svc.clearLockout('u', 'test');
+  await e.close(true);
+
+  // What is on disk: the whole records under the names, u's state (the lockout gone: null, not left out) under NUL + name.
+  const { Level } = await import('level');
+  const db = new Level<string, string>(join(e.dir, '.2fa-users'), { valueEncoding: 'utf8' });
+  const state = JSON.parse(await db.get('\u0000u')) as { lastStep: number; lockedUntil: unknown; failures: unknown[] };
+  assert.equal(state.lastStep, STEP);
+  assert.equal(state.lockedUntil, null);
+  assert.deepEqual(state.failures, []);
+  assert.equal(JSON.parse(await db.get('u')).lastStep, undefined, 'the whole record is as created');
+  // A store written before state records existed: the state is inside the whole record.
+  await db.put('old', JSON.stringify({ ...(JSON.parse(await db.get('old')) as object), lastStep: STEP }));
+  await db.close();
+
+  const again = await engine({ lockoutFailures: 2, lockoutPeriod: 60 }, e.dir);
+  assert.deepEqual(await again.svc.verify('u', again.code(STEP)), { ok: false, reason: 'reused' });
+  assert.deepEqual(await again.svc.verify('old', again.code(STEP)), { ok: false, reason: 'reused' });
+  assert.equal((await again.svc.get('u'))!.lockedUntil, undefined);
+  // A whole record written again (new scratch codes) takes the state with it and drops the state record.
+  await again.svc.resetScratch('u');
+  await again.close(true);
+  const db2 = new Level<string, string>(join(e.dir, '.2fa-users'), { valueEncoding: 'utf8' });
+  assert.equal(await db2.get('\u0000u'), undefined);
+  assert.equal(JSON.parse(await db2.get('u')).lastStep, STEP);
+  await db2.close();
+  const third = await engine({}, e.dir);
+  assert.deepEqual(await third.svc.verify('u', third.code(STEP)), { ok: false, reason: 'reused' });
+  await assert.rejects(third.svc.createUser('\u0000x', { secret: SECRET }), /cannot start with a NUL/);
+  await third.close();
+});
+
 test('concurrent verifications of one code: exactly one is accepted', async () => {
   const e = await engine();
   await e.svc.createUser('u', { secret: SECRET });

@@ -8,8 +8,14 @@
  * fast. A change is in memory only once it is on disk (`sync: true`) — except a login's stamp that
  * touches no security state (`update` with `durable: false`), which is not waited for — and writes
  * that arrive while a batch is being synced are grouped into the next batch (group commit), so
- * durability does not cost one fsync per request under load. A login that only moves the used step
- * or a counter keeps the sealed secrets as they are: nothing is encrypted again.
+ * durability does not cost one fsync per request under load.
+ *
+ * A login changes only a user's state (used step, counter, skew, failures, lockout, last login), not
+ * the sealed secrets, so it writes only that: under a key of its own, the user name after a NUL (no
+ * user name starts with one; `put` refuses such a name), which sorts before every name. A user's
+ * whole record stays under the name; a state record, when there is one, is newer than the state in it
+ * and is folded in at open, and removed in the same batch whenever the whole record is written again.
+ * A store written before state records existed is read as it is.
  */
 import { join } from 'node:path';
 import { Level } from 'level';
@@ -24,10 +30,37 @@ interface StoredUser extends Omit<TwoFaUser, 'secret' | 'scratch'> {
   readonly sealed: string;
 }
 
-/** One user in memory: the stored form, and the unsealed one once somebody asked for it. */
+/** The part of a record a login changes; `null` for an absent value, so that it replaces one. */
+type StateRecord = Pick<TwoFaUser, 'counter' | 'skew' | 'skewHistory' | 'failures'> & { readonly [K in 'lastStep' | 'lockedUntil' | 'lastLogin']: number | null };
+
+/** Where a user's state record is kept. */
+const STATE_KEY_PREFIX = '\u0000';
+const stateKey = (name: string) => STATE_KEY_PREFIX + name;
+
+const stateRecord = (u: TwoFaUser): StateRecord => ({
+  counter: u.counter,
+  skew: u.skew,
+  skewHistory: u.skewHistory,
+  lastStep: u.lastStep ?? null,
+  failures: u.failures,
+  lockedUntil: u.lockedUntil ?? null,
+  lastLogin: u.lastLogin ?? null,
+});
+
+/** A stored record with its newer state folded in. */
+function withState(stored: StoredUser, s: StateRecord): StoredUser {
+  return { ...stored, ...s, lastStep: s.lastStep ?? undefined, lockedUntil: s.lockedUntil ?? undefined, lastLogin: s.lastLogin ?? undefined };
+}
+
+/** Whether `next` differs from `prev` in its state alone (the sealed secrets, kind, address and dates as they were). */
+const stateOnly = (prev: TwoFaUser, next: TwoFaUser) =>
+  prev.secret === next.secret && prev.scratch === next.scratch && prev.kind === next.kind && prev.email === next.email && prev.created === next.created && prev.name === next.name;
+
+/** One user in memory: the stored form, the unsealed one once somebody asked for it, and whether a state record exists. */
 interface Entry {
   stored: StoredUser;
   user: TwoFaUser | undefined;
+  hasState: boolean;
 }
 
 /** The key file of the users' secrets; a shared store uses the same one (postgresql.ts). */
@@ -35,7 +68,7 @@ export const KEY_FILE = '.2fa.key';
 const DB_DIR = '.2fa-users';
 /**
  * LevelDB's memtable and log size before they are flushed into a table (its default is 4 MiB). Every
- * login rewrites a user's record, and with user names spread over the whole key range each flushed
+ * login rewrites a user's state record, and with user names spread over the whole key range each flushed
  * table overlaps the rest, so compaction rewrites the whole store each time a few tables have piled
  * up: the smaller the buffer, the more often. 256 KiB cost about 7 µs of the background thread's CPU
  * per login, 1 MiB about 2 µs more than 4 MiB; and the log, at most this size, must leave room on a
@@ -77,7 +110,17 @@ export class LevelUserStore implements UserStore {
       throw new UserStoreError(locked ? 'the 2FA user store is in use by another process' : `cannot open the 2FA user store: ${(e as Error).message}`, { cause: e });
     }
     const store = new LevelUserStore(db, key);
-    for await (const [name, json] of db.iterator()) store.users.set(name, { stored: JSON.parse(json) as StoredUser, user: undefined });
+    // State records sort first (NUL): kept until their user's whole record comes by.
+    const states = new Map<string, StateRecord>();
+    for await (const [key, json] of db.iterator()) {
+      if (key.startsWith(STATE_KEY_PREFIX)) {
+        states.set(key.slice(STATE_KEY_PREFIX.length), JSON.parse(json) as StateRecord);
+        continue;
+      }
+      const state = states.get(key);
+      const stored = JSON.parse(json) as StoredUser;
+      store.users.set(key, { stored: state ? withState(stored, state) : stored, user: undefined, hasState: state !== undefined });
+    }
     return store;
   }
 
@@ -134,9 +177,16 @@ export class LevelUserStore implements UserStore {
   }
 
   async put(...users: TwoFaUser[]): Promise<void> {
-    const entries = users.map((u) => ({ stored: this.stored(u, this.users.get(u.name)), user: u }));
-    await this.write(entries.map((e) => ({ type: 'put', key: e.user.name, value: JSON.stringify(e.stored) })));
-    for (const e of entries) this.users.set(e.user.name, e);
+    for (const u of users) if (u.name.startsWith(STATE_KEY_PREFIX)) throw new UserStoreError('a 2FA user name cannot start with a NUL character');
+    const entries = users.map((u) => ({ entry: { stored: this.stored(u, this.users.get(u.name)), user: u, hasState: false }, had: this.users.get(u.name)?.hasState === true }));
+    await this.write(entries.flatMap(({ entry: e, had }) => this.wholeRecord(e, had)));
+    for (const { entry } of entries) this.users.set(entry.user.name, entry);
+  }
+
+  /** The writes of a whole record; the user's state record, which it supersedes, goes in the same batch. */
+  private wholeRecord(e: Entry, hadState: boolean): Op[] {
+    const put: Op = { type: 'put', key: e.stored.name, value: JSON.stringify(e.stored) };
+    return hadState ? [put, { type: 'del', key: stateKey(e.stored.name) }] : [put];
   }
 
   async create(user: TwoFaUser): Promise<boolean> {
@@ -152,27 +202,34 @@ export class LevelUserStore implements UserStore {
     // is still `prev` unless an administrator replaced or deleted it meanwhile.
     if (!entry || entry.user !== prev) return false;
     const stored = this.stored(next, entry);
-    const written = this.write([{ type: 'put', key: next.name, value: JSON.stringify(stored) }]);
+    // A login's change: its state alone, about a third of the bytes (less to log, sync and compact).
+    const state = stateOnly(prev, next);
+    const written = this.write(state ? [{ type: 'put', key: stateKey(next.name), value: JSON.stringify(stateRecord(next)) }] : this.wholeRecord({ stored, user: next, hasState: false }, entry.hasState));
     if (opts.durable === false) {
       written.catch(() => undefined);
     } else await written;
     entry.stored = stored;
     entry.user = next;
+    entry.hasState = state;
     return true;
   }
 
   async delete(...names: string[]): Promise<void> {
-    await this.write(names.map((key) => ({ type: 'del', key })));
+    await this.write(names.flatMap((key): Op[] => [{ type: 'del', key }, { type: 'del', key: stateKey(key) }]));
     for (const n of names) this.users.delete(n);
   }
 
   async replaceAll(users: readonly TwoFaUser[]): Promise<void> {
     const keep = new Set(users.map((u) => u.name));
+    for (const u of users) if (u.name.startsWith(STATE_KEY_PREFIX)) throw new UserStoreError('a 2FA user name cannot start with a NUL character');
     const gone = [...this.users.keys()].filter((n) => !keep.has(n));
-    const entries = users.map((u) => ({ stored: this.stored(u, undefined), user: u }));
-    await this.write([...gone.map((key): Op => ({ type: 'del', key })), ...entries.map((e): Op => ({ type: 'put', key: e.user.name, value: JSON.stringify(e.stored) }))]);
+    const entries = users.map((u): Entry => ({ stored: this.stored(u, undefined), user: u, hasState: false }));
+    await this.write([
+      ...gone.flatMap((key): Op[] => [{ type: 'del', key }, { type: 'del', key: stateKey(key) }]),
+      ...entries.flatMap((e) => this.wholeRecord(e, this.users.get(e.stored.name)?.hasState === true)),
+    ]);
     this.users.clear();
-    for (const e of entries) this.users.set(e.user.name, e);
+    for (const e of entries) this.users.set(e.stored.name, e);
   }
 
   private write(ops: Op[]): Promise<void> {
