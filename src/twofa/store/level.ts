@@ -37,6 +37,17 @@ type StateRecord = Pick<TwoFaUser, 'counter' | 'skew' | 'skewHistory' | 'failure
 const STATE_KEY_PREFIX = '\u0000';
 const stateKey = (name: string) => STATE_KEY_PREFIX + name;
 
+/** A name that would be taken for a state record's key is refused. */
+function refuseStateKeyNames(users: readonly TwoFaUser[]): void {
+  for (const u of users) if (u.name.startsWith(STATE_KEY_PREFIX)) throw new UserStoreError('a 2FA user name cannot start with a NUL character');
+}
+
+/** The writes that remove a user: the whole record and any state record. */
+const removal = (name: string): Op[] => [
+  { type: 'del', key: name },
+  { type: 'del', key: stateKey(name) },
+];
+
 const stateRecord = (u: TwoFaUser): StateRecord => ({
   counter: u.counter,
   skew: u.skew,
@@ -177,7 +188,7 @@ export class LevelUserStore implements UserStore {
   }
 
   async put(...users: TwoFaUser[]): Promise<void> {
-    for (const u of users) if (u.name.startsWith(STATE_KEY_PREFIX)) throw new UserStoreError('a 2FA user name cannot start with a NUL character');
+    refuseStateKeyNames(users);
     const entries = users.map((u) => ({ entry: { stored: this.stored(u, this.users.get(u.name)), user: u, hasState: false }, had: this.users.get(u.name)?.hasState === true }));
     await this.write(entries.flatMap(({ entry: e, had }) => this.wholeRecord(e, had)));
     for (const { entry } of entries) this.users.set(entry.user.name, entry);
@@ -215,17 +226,17 @@ export class LevelUserStore implements UserStore {
   }
 
   async delete(...names: string[]): Promise<void> {
-    await this.write(names.flatMap((key): Op[] => [{ type: 'del', key }, { type: 'del', key: stateKey(key) }]));
+    await this.write(names.flatMap(removal));
     for (const n of names) this.users.delete(n);
   }
 
   async replaceAll(users: readonly TwoFaUser[]): Promise<void> {
     const keep = new Set(users.map((u) => u.name));
-    for (const u of users) if (u.name.startsWith(STATE_KEY_PREFIX)) throw new UserStoreError('a 2FA user name cannot start with a NUL character');
+    refuseStateKeyNames(users);
     const gone = [...this.users.keys()].filter((n) => !keep.has(n));
     const entries = users.map((u): Entry => ({ stored: this.stored(u, undefined), user: u, hasState: false }));
     await this.write([
-      ...gone.flatMap((key): Op[] => [{ type: 'del', key }, { type: 'del', key: stateKey(key) }]),
+      ...gone.flatMap(removal),
       ...entries.flatMap((e) => this.wholeRecord(e, this.users.get(e.stored.name)?.hasState === true)),
     ]);
     this.users.clear();
