@@ -189,15 +189,18 @@ export class LevelUserStore implements UserStore {
 
   async put(...users: TwoFaUser[]): Promise<void> {
     refuseStateKeyNames(users);
-    const entries = users.map((u) => ({ entry: { stored: this.stored(u, this.users.get(u.name)), user: u, hasState: false }, had: this.users.get(u.name)?.hasState === true }));
-    await this.write(entries.flatMap(({ entry: e, had }) => this.wholeRecord(e, had)));
-    for (const { entry } of entries) this.users.set(entry.user.name, entry);
+    const entries = users.map((u) => ({ stored: this.stored(u, this.users.get(u.name)), user: u, hasState: false }));
+    await this.write(entries.flatMap((e) => this.wholeRecord(e.stored)));
+    for (const e of entries) this.users.set(e.user.name, e);
   }
 
-  /** The writes of a whole record; the user's state record, which it supersedes, goes in the same batch. */
-  private wholeRecord(e: Entry, hadState: boolean): Op[] {
-    const put: Op = { type: 'put', key: e.stored.name, value: JSON.stringify(e.stored) };
-    return hadState ? [put, { type: 'del', key: stateKey(e.stored.name) }] : [put];
+  /**
+   * The writes of a whole record (before the entry in memory is replaced); the user's state record,
+   * which it supersedes, is removed in the same batch.
+   */
+  private wholeRecord(stored: StoredUser): Op[] {
+    const put: Op = { type: 'put', key: stored.name, value: JSON.stringify(stored) };
+    return this.users.get(stored.name)?.hasState ? [put, { type: 'del', key: stateKey(stored.name) }] : [put];
   }
 
   async create(user: TwoFaUser): Promise<boolean> {
@@ -215,7 +218,7 @@ export class LevelUserStore implements UserStore {
     const stored = this.stored(next, entry);
     // A login's change: its state alone, about a third of the bytes (less to log, sync and compact).
     const state = stateOnly(prev, next);
-    const written = this.write(state ? [{ type: 'put', key: stateKey(next.name), value: JSON.stringify(stateRecord(next)) }] : this.wholeRecord({ stored, user: next, hasState: false }, entry.hasState));
+    const written = this.write(state ? [{ type: 'put', key: stateKey(next.name), value: JSON.stringify(stateRecord(next)) }] : this.wholeRecord(stored));
     if (opts.durable === false) {
       written.catch(() => undefined);
     } else await written;
@@ -237,7 +240,7 @@ export class LevelUserStore implements UserStore {
     const entries = users.map((u): Entry => ({ stored: this.stored(u, undefined), user: u, hasState: false }));
     await this.write([
       ...gone.flatMap(removal),
-      ...entries.flatMap((e) => this.wholeRecord(e, this.users.get(e.stored.name)?.hasState === true)),
+      ...entries.flatMap((e) => this.wholeRecord(e.stored)),
     ]);
     this.users.clear();
     for (const e of entries) this.users.set(e.stored.name, e);
