@@ -67,7 +67,11 @@ function withState(stored: StoredUser, s: StateRecord): StoredUser {
 const stateOnly = (prev: TwoFaUser, next: TwoFaUser) =>
   prev.secret === next.secret && prev.scratch === next.scratch && prev.kind === next.kind && prev.email === next.email && prev.created === next.created && prev.name === next.name;
 
-/** One user in memory: the stored form, the unsealed one once somebody asked for it, and whether a state record exists. */
+/**
+ * One user in memory: the stored form, the unsealed one once somebody asked for it, and whether a state
+ * record exists. Once `user` is there it is the record; `stored` is then kept for its sealed part only
+ * (a login does not make a new one: its state fields may be older than `user`'s).
+ */
 interface Entry {
   stored: StoredUser;
   user: TwoFaUser | undefined;
@@ -215,9 +219,10 @@ export class LevelUserStore implements UserStore {
     // One process owns this store and the facade runs a user's changes one at a time, so the record
     // is still `prev` unless an administrator replaced or deleted it meanwhile.
     if (!entry || entry.user !== prev) return false;
-    const stored = this.stored(next, entry);
-    // A login's change: its state alone, about a third of the bytes (less to log, sync and compact).
+    // A login's change: its state alone, about a third of the bytes (less to log, sync and compact),
+    // and no new stored form in memory either (one object less per login for the garbage collector).
     const state = stateOnly(prev, next);
+    const stored = state ? entry.stored : this.stored(next, entry);
     const written = this.write(state ? [{ type: 'put', key: stateKey(next.name), value: JSON.stringify(stateRecord(next)) }] : this.wholeRecord(stored));
     if (opts.durable === false) {
       written.catch(() => undefined);
