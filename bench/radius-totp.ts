@@ -41,7 +41,6 @@ const passwordOf = (mode: Mode, l: Login) => (mode === 'only' ? codeOf(l.secret)
 /** The radclient requests of one round, each user with its current code. */
 const requests = (mode: Mode, logins: readonly Login[]) => logins.map((l) => radclientEntry(l.user, passwordOf(mode, l)));
 
-
 /** CPU time (user + system, ms) a process has used so far, from /proc (clock ticks of 10 ms). */
 function cpuMsOf(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
