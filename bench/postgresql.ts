@@ -30,9 +30,9 @@ import { newUser } from '../src/twofa/types.ts';
 import { ApplianceClock } from '../src/util/clock.ts';
 import { startFreeradius } from '../test/helpers/freeradius.ts';
 import { peer } from '../test/helpers/peers.ts';
+import { type OurDaemon, startOurDaemon } from './daemon.ts';
 import { IN_FLIGHT, RADCLIENTS, radclientEntry, radclientLoad } from './load.ts';
 import { DB_NAME, PgServer } from '../test/helpers/postgres.ts';
-import { startDaemon, type Watched } from '../test/helpers/process.ts';
 
 const USERS = 4000;
 const WARM = 300;
@@ -106,7 +106,7 @@ export async function runPostgresBench(): Promise<string[]> {
   const directUsers = { level: make('dl', USERS), pg: make('dp', USERS), warmLevel: make('dwl', WARM), warmPg: make('dwp', WARM) };
   const pg = await PgServer.start();
   const url = pg.url();
-  const daemons: Watched[] = [];
+  const daemons: OurDaemon[] = [];
   let fr: { stop: () => Promise<void> } | undefined;
   try {
     // The users: the embedded store's through the appliance, PostgreSQL's straight into the database.
@@ -121,7 +121,7 @@ export async function runPostgresBench(): Promise<string[]> {
     await shared.close();
     fr = await startFreeradius(PORTS.fr, PORTS.fr + 100, { users: forCase('fr').map((l) => `${l.user}\tTOTP-Secret := "${l.secret}"`).join('\n') + '\n', threaded: true, config: 'radiusd-totp.conf' });
 
-    for (const f of [levelFlash, flash(dir, 'pgA', key, PORTS.pgA, url), flash(dir, 'pgB', key, PORTS.pgB, url)]) daemons.push(await startDaemon(f));
+    for (const f of [levelFlash, flash(dir, 'pgA', key, PORTS.pgA, url), flash(dir, 'pgB', key, PORTS.pgB, url)]) daemons.push(await startOurDaemon(f, `${f}.log`));
     const ports: Record<Case, number[]> = { fr: [PORTS.fr], level: [PORTS.level], pg1: [PORTS.pgA], pg2: [PORTS.pgA, PORTS.pgB] };
     const secret = (c: Case) => (c === 'fr' ? 'upstreamsecret' : NAS_SECRET);
     // JIT, pools and connections warm before anything is measured.
@@ -145,10 +145,7 @@ export async function runPostgresBench(): Promise<string[]> {
       }
     }
     // The appliance alone: the daemons stopped, one appliance in this process, no radclient.
-    for (const d of daemons.splice(0)) {
-      d.child.kill('SIGTERM');
-      await d.exited();
-    }
+    for (const d of daemons.splice(0)) await d.stop();
     const alone: Record<'level' | 'pg', { rate: number; cpuMs: number }> = { level: { rate: 0, cpuMs: 0 }, pg: { rate: 0, cpuMs: 0 } };
     {
       const f = flash(dir, 'direct-level', key, PORTS.level);
@@ -181,10 +178,7 @@ export async function runPostgresBench(): Promise<string[]> {
       `| the appliance alone (RADIUS server in one process, 100 in flight, no load generator): embedded store vs PostgreSQL 15 | level ${alone.level.rate.toFixed(0)}/s, ${alone.level.cpuMs.toFixed(2)} ms CPU per login; PostgreSQL ${alone.pg.rate.toFixed(0)}/s, ${alone.pg.cpuMs.toFixed(2)} ms CPU per login | — | PostgreSQL/level = ${(alone.pg.rate / alone.level.rate).toFixed(2)}× |`,
     ];
   } finally {
-    for (const d of daemons) {
-      d.child.kill('SIGTERM');
-      await d.exited();
-    }
+    for (const d of daemons) await d.stop();
     await fr?.stop();
     await pg.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -5,20 +5,22 @@
  *    TOTP-Password for rlm_totp;
  *  - password + code: `<password><6-digit code>`; ours with `2fa-in-password` (the local user table as
  *    the first factor), FreeRADIUS splits it in `authorize` and runs pap then totp.
- * USERS users, each with its own secret, log in once with their current code. Ours keeps single use
- * durable (fsync before every Accept) and writes its audit lines as the daemon does (JSON, here to a
- * file instead of stderr); rlm_totp keeps no single-use state at all, and FreeRADIUS writes one `Auth:` line
- * per request (`log { auth = yes }`) to its stdout, a pipe this process reads. Each case runs twice,
+ * USERS users, each with its own secret, log in once with their current code. Both servers run as
+ * deployed, each in its own process, their CPU read from /proc: ours is `awplus --daemon` (daemon.ts),
+ * keeps single use durable (fsync before every Accept) and writes its JSON audit lines to stderr, here a
+ * file; rlm_totp keeps no single-use state at all, and FreeRADIUS writes one `Auth:` line per request
+ * (`log { auth = yes }`) to its log file. Each case runs twice,
  * alternating ours and theirs, on fresh users, after one unmeasured warm-up load of each. The load
  * generator is load.ts's (radclients at the lowest priority, so that it is not what is measured).
  * Latency: a probe sends one request at a time during each load and records every round trip.
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from '../src/app.ts';
 import { base32Decode, hotp, randomSecret, timeStep } from '../src/twofa/otp.ts';
 import { startFreeradius } from '../test/helpers/freeradius.ts';
+import { cpuMsOf, startOurDaemon } from './daemon.ts';
 import { IN_FLIGHT, percentile, probeLatency, RADCLIENTS, radclientEntry, radclientLoad } from './load.ts';
 
 const USERS = 5000;
@@ -41,10 +43,23 @@ const passwordOf = (mode: Mode, l: Login) => (mode === 'only' ? codeOf(l.secret)
 /** The radclient requests of one round, each user with its current code. */
 const requests = (mode: Mode, logins: readonly Login[]) => logins.map((l) => radclientEntry(l.user, passwordOf(mode, l)));
 
-/** CPU time (user + system, ms) a process has used so far, from /proc (clock ticks of 10 ms). */
-function cpuMsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Each password user's first login of the day, unmeasured: the local first factor pays crypt(3) once
+ * per user and password and remembers the result (FreeRADIUS compares Cleartext-Password, which costs
+ * nothing). Then the next TOTP step is waited for, so that the measured logins bring codes not used yet.
+ */
+async function firstLoginsOfTheDay(dir: string, logins: readonly Login[]): Promise<void> {
+  // A thousand at a time (about 4 s of crypt), each with codes of its moment: all at once, the last
+  // would wait long enough for their codes to leave the window.
+  for (let i = 0; i < logins.length; i += 1000) {
+    const some = logins.slice(i, i + 1000);
+    const got = await radclientLoad(dir, [OURS], 'benchsecret', requests('password', some));
+    if (got.accepted !== some.length) throw new Error(`first logins: ours accepted ${got.accepted} of ${some.length}: ${got.out.slice(0, 500)}`);
+  }
+  const used = timeStep(Date.now());
+  while (timeStep(Date.now()) <= used) await sleep(200);
 }
 
 /** Users of one round: `n` load users and PROBES probe users with their own secrets. */
@@ -94,24 +109,17 @@ export async function runTotpBench(): Promise<string[]> {
       await setup.stop();
       const ours: { rate: number; lat: number[]; cpu: number }[] = [];
       const theirs: { rate: number; lat: number[]; cpu: number }[] = [];
-      // Ours on the same flash, as a running daemon is: the users' secrets unsealed in the background
-      // after boot (a second is plenty for these 21 000), and the first factor's cache warm as after
-      // each user's first login of the day (crypt(3) is paid once per user and password; FreeRADIUS
-      // compares Cleartext-Password, which costs nothing).
-      // Its audit lines written as the daemon writes them to stderr (bin/awplus.ts), here into a file.
-      const logFd = openSync(join(dir, `audit-${mode}.log`), 'a');
-      const a = await App.start({ flash: join(dir, 'flash'), lines: { write: (text) => void writeSync(logFd, text) } });
+      const a = await startOurDaemon(join(dir, 'flash'), join(dir, `awplus-${mode}.log`));
       try {
-        if (mode === 'password') for (const l of passwordUsers) a.radius.localUsers.verify(l.user, Buffer.from(`pw-${l.user}`));
-        await new Promise((r) => setTimeout(r, 1000));
+        // The users' secrets are unsealed in the background after boot (a second is plenty for these 21 000).
+        await sleep(1000);
+        if (mode === 'password') await firstLoginsOfTheDay(dir, passwordUsers);
         for (const r of [warm[mode], ...rounds[mode]]) {
           const probe = (port: number, secret: string, running: Promise<unknown>) => probeLatency(port, secret, r.probe.map((l) => ({ user: l.user, password: () => passwordOf(mode, l) })), running);
-          // The codes are made before our CPU is counted (this process makes them, not the server).
-          const entries = requests(mode, r.load);
-          const c0 = process.cpuUsage();
-          const running = radclientLoad(dir, [OURS], 'benchsecret', entries);
+          const c0 = cpuMsOf(a.pid);
+          const running = radclientLoad(dir, [OURS], 'benchsecret', requests(mode, r.load));
           const [got, lat] = await Promise.all([running, probe(OURS, 'benchsecret', running)]);
-          const c = process.cpuUsage(c0);
+          const cpu = ((cpuMsOf(a.pid) - c0) * 1000) / (r.load.length + lat.length);
           if (got.accepted !== r.load.length) throw new Error(`ours accepted ${got.accepted} of ${r.load.length} (${mode}): ${got.out.slice(0, 500)}`);
           const f0 = cpuMsOf(fr.pid);
           const frRunning = radclientLoad(dir, [FR], 'upstreamsecret', requests(mode, r.load));
@@ -119,13 +127,11 @@ export async function runTotpBench(): Promise<string[]> {
           const frCpu = ((cpuMsOf(fr.pid) - f0) * 1000) / (r.load.length + frLat.length);
           if (frGot.accepted !== r.load.length) throw new Error(`FreeRADIUS accepted ${frGot.accepted} of ${r.load.length} (${mode}): ${frGot.out.slice(0, 500)}`);
           if (r === warm[mode]) continue;
-          // Our CPU includes the probe and this bench's own bookkeeping, so it is an upper bound.
-          ours.push({ rate: r.load.length / got.seconds, lat, cpu: (c.user + c.system) / (r.load.length + lat.length) });
+          ours.push({ rate: r.load.length / got.seconds, lat, cpu });
           theirs.push({ rate: r.load.length / frGot.seconds, lat: frLat, cpu: frCpu });
         }
       } finally {
         await a.stop();
-        closeSync(logFd);
       }
       const fmt = (runs: { rate: number; lat: number[]; cpu: number }[]) =>
         runs.map((x) => `${x.rate.toFixed(0)}/s (p50 ${percentile(x.lat, 50).toFixed(2)} ms, p99 ${percentile(x.lat, 99).toFixed(2)} ms, CPU ${x.cpu.toFixed(0)} µs/login)`).join('; ');
