@@ -111,7 +111,7 @@ export async function runTotpBench(): Promise<string[]> {
       const theirs: { rate: number; lat: number[]; cpu: number }[] = [];
       const a = await startOurDaemon(join(dir, 'flash'), join(dir, `awplus-${mode}.log`));
       try {
-        // The users' secrets are unsealed in the background after boot (a second is plenty for these 21 000).
+        // The users' secrets are unsealed in the background after boot (a second is plenty for these 31 200).
         await sleep(1000);
         if (mode === 'password') await firstLoginsOfTheDay(dir, passwordUsers);
         for (const r of [warm[mode], ...rounds[mode]]) {
