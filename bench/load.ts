@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { encodeRequest, hidePassword } from '../src/radius/crypto.ts';
-import { Attr } from '../src/radius/packet.ts';
+import { Attr, Code } from '../src/radius/packet.ts';
 import { peer } from '../test/helpers/peers.ts';
 
 export const RADCLIENTS = 2;
@@ -47,12 +47,14 @@ export async function radclientLoad(dir: string, ports: readonly number[], secre
 /**
  * A latency probe beside a load: one request at a time (until `until` settles, when given), each
  * round trip recorded in ms; sorted. The password is made at send time (a TOTP code of that moment).
+ * Every probe is a login that should succeed: anything but an Access-Accept fails the bench.
  */
 export async function probeLatency(port: number, secret: string, requests: readonly { user: string; password: () => string }[], until?: Promise<unknown>): Promise<number[]> {
   const socket = createSocket('udp4');
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
   const s = Buffer.from(secret);
   const times: number[] = [];
+  let refused = 0;
   let stop = false;
   void until?.then(() => (stop = true));
   for (const [id, r] of requests.entries()) {
@@ -64,9 +66,13 @@ export async function probeLatency(port: number, secret: string, requests: reado
     ], s);
     const t0 = performance.now();
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 5000);
-      socket.once('message', () => {
+      const timer = setTimeout(() => {
+        refused++;
+        resolve();
+      }, 5000);
+      socket.once('message', (reply: Buffer) => {
         clearTimeout(timer);
+        if (reply[0] !== Code.AccessAccept) refused++;
         resolve();
       });
       socket.send(pkt, port, '127.0.0.1');
@@ -74,8 +80,54 @@ export async function probeLatency(port: number, secret: string, requests: reado
     times.push(performance.now() - t0);
   }
   socket.close();
+  if (refused) throw new Error(`the latency probe on port ${port}: ${refused} of ${times.length} logins not accepted`);
   return times.sort((a, b) => a - b);
 }
 
 /** The p-th percentile of sorted values. */
 export const percentile = (sorted: readonly number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
+
+/**
+ * Requests sent at a steady `perSecond` from one socket, each answer matched by its identifier (at most
+ * 256 outstanding); every round trip in ms (sorted) and the number of Access-Accepts. Unanswered
+ * requests count after `timeoutMs`.
+ */
+export async function pacedRequests(
+  port: number,
+  secret: string,
+  requests: readonly { user: string; password: string }[],
+  perSecond: number,
+  timeoutMs = 5000,
+): Promise<{ times: number[]; accepted: number; unanswered: number }> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+  const s = Buffer.from(secret);
+  const sentAt = new Map<number, number>();
+  const times: number[] = [];
+  let accepted = 0;
+  socket.on('message', (reply: Buffer) => {
+    const t0 = sentAt.get(reply[1]!);
+    if (t0 === undefined) return;
+    sentAt.delete(reply[1]!);
+    times.push(performance.now() - t0);
+    if (reply[0] === Code.AccessAccept) accepted++;
+  });
+  const start = performance.now();
+  for (const [i, r] of requests.entries()) {
+    const due = start + (i * 1000) / perSecond;
+    if (due > performance.now()) await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
+    const auth = randomBytes(16);
+    const id = i & 0xff;
+    const pkt = encodeRequest(id, auth, [
+      { type: Attr.UserName, value: Buffer.from(r.user) },
+      { type: Attr.UserPassword, value: hidePassword(Buffer.from(r.password), s, auth) },
+    ], s);
+    sentAt.set(id, performance.now());
+    socket.send(pkt, port, '127.0.0.1');
+  }
+  const deadline = performance.now() + timeoutMs;
+  while (sentAt.size > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  const unanswered = sentAt.size;
+  socket.close();
+  return { times: times.sort((a, b) => a - b), accepted, unanswered };
+}

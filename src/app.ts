@@ -41,6 +41,7 @@ import type { TwoFactor } from './twofa/facade.ts';
 import { UserStores } from './twofa/store/stores.ts';
 import { ApplianceClock } from './util/clock.ts';
 import { hashPassword } from './util/crypt.ts';
+import { CryptWorkers } from './util/crypt-workers.ts';
 import { Flash } from './util/flash.ts';
 import { acquireFlashLock, type FlashLock } from './util/flash-lock.ts';
 import { AuditTrail, jsonLine, teeLog, type Log } from './util/log.ts';
@@ -101,6 +102,8 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
   /** The SNTP client (`ntp server`): steers `clock`, started after boot like the listeners. */
   readonly ntp: NtpClient;
   private readonly cliLogin: CliLogin;
+  /** crypt(3) checks for every front door, in worker threads: none of them holds the event loop. */
+  private readonly crypt = new CryptWorkers();
   private readonly view: Appliance;
   private bootedAt = 0;
   bootReport: BootReport = { file: '', errors: [] };
@@ -132,6 +135,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     this.ldap = new Ldap({ clock, log });
     // One login decision for every front door: single use, lockout and challenges are shared.
     const decide = (r: LoginRequest) => login(r, { twofa, challenges, now });
+    const checkPassword = (password: string, hash: string) => this.crypt.verify(password, hash);
     this.radius = new Radius({
       settings: this.config.derived(radiusSettings),
       login: decide,
@@ -140,6 +144,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
       now,
       // A retransmission that reaches another appliance of the group gets the same answer (SPEC §16).
       sharedDecisions: () => userStore.decisions(),
+      checkPassword,
     });
     this.openvpn = new OpenVpn({
       // The kernel device is named after the interface (`ip link` shows tunnel0), which no other
@@ -153,7 +158,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
       tunnels: this.config.derived(openvpnTunnels),
       loginSettings: () => openvpnLogin(this.config.current, this.radius.openvpnFirstFactor),
     });
-    this.cliLogin = new CliLogin(() => this.config.current.users, log, () => performance.now());
+    this.cliLogin = new CliLogin(() => this.config.current.users, checkPassword, log, () => performance.now());
     this.ssh = new SshServer(this);
     // The page checks passwords with the same first-factor code as the RADIUS path (SPEC §8).
     const registrationFirstFactor = this.radius.methodFirstFactor(
@@ -250,6 +255,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
       renderRunning: (section) => renderRunning(app.config.current, (t) => app.secrets.seal(t), section),
       sessions: () => app.sessions.list(),
       reboot: () => app.reboot(),
+      checkPassword: (password, hash) => app.crypt.verify(password, hash),
     };
   }
 
@@ -344,6 +350,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     await this.openvpn.stop();
     await this.registration.stop();
     await this.twofa.close();
+    await this.crypt.close();
     // Last, so what the shutdown logged is in them: datagrams in flight get a moment, and the
     // permanent log writes its queue and fsyncs before the flash is released.
     this.logs.deferred.flush();

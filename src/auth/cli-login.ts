@@ -9,7 +9,8 @@
  *   address counts for at most a few of those failures, so it alone can never throttle an account
  *   for everyone, and the addresses the account logged in from, and the console, stay open.
  */
-import { hashPassword, verifyPassword } from '../util/crypt.ts';
+import { hashPassword } from '../util/crypt.ts';
+import type { PasswordCheck } from '../util/crypt-workers.ts';
 import type { Log } from '../util/log.ts';
 
 /** A local account as the login sees it. */
@@ -68,6 +69,7 @@ export class CliLogin {
 
   constructor(
     private readonly accounts: () => ReadonlyMap<string, Account>,
+    private readonly checkPassword: PasswordCheck,
     private readonly log: Log,
     /** A monotonic clock (ms) for the throttle windows. */
     private readonly monotonic: () => number,
@@ -139,7 +141,8 @@ export class CliLogin {
     const accountThrottled = !throttled && this.accountThrottled(a.user, a.address, now);
     const account = this.accounts().get(a.user);
     // Verify for unknown users too, against a dummy hash, so timing does not tell which names exist.
-    const ok = !throttled && !accountThrottled && verifyPassword(a.password, account?.hash ?? DUMMY_HASH) && account !== undefined;
+    const verdict = throttled || accountThrottled ? false : await this.checkPassword(a.password, account?.hash ?? DUMMY_HASH).catch(() => 'not-checked' as const);
+    const ok = verdict === true && account !== undefined;
     const allowed = ok && (a.allowed?.(a.user) ?? true);
     if (ok && allowed) {
       this.recordSuccess(a.user, a.address, now);
@@ -147,8 +150,9 @@ export class CliLogin {
       return account;
     }
     // Only a password that was checked counts against the account: a refused attempt guessed nothing.
-    this.recordFailure(a.user, a.address, now, !throttled && !accountThrottled);
-    const reason = throttled ? 'throttled' : accountThrottled ? 'account-throttled' : !ok ? 'bad-password' : 'not-allowed';
+    const checked = !throttled && !accountThrottled && verdict !== 'not-checked';
+    this.recordFailure(a.user, a.address, now, checked);
+    const reason = throttled ? 'throttled' : accountThrottled ? 'account-throttled' : verdict === 'not-checked' ? 'not-checked' : !ok ? 'bad-password' : 'not-allowed';
     this.log.info('login-failed', { user: a.user, via: a.via, address: a.address, reason });
     await new Promise((r) => setTimeout(r, this.delayMs));
     return undefined;

@@ -1,9 +1,9 @@
 /**
  * The first factor from a table of local users (the built-in RADIUS server's `user NAME password`):
- * crypt(3) hashes, checked in constant time per hash.
+ * crypt(3) hashes, checked in constant time per hash, off the event loop (util/crypt-workers.ts).
  */
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { verifyPassword } from '../util/crypt.ts';
+import type { PasswordCheck } from '../util/crypt-workers.ts';
 import type { FirstFactorResult, FirstFactorSource } from './types.ts';
 
 export class LocalUsers implements FirstFactorSource {
@@ -16,25 +16,31 @@ export class LocalUsers implements FirstFactorSource {
   private readonly salt = randomBytes(16);
 
   /** `users`: name → crypt(3) hash, read at every check so config changes apply at once. */
-  constructor(private readonly users: () => ReadonlyMap<string, string>) {}
+  constructor(
+    private readonly users: () => ReadonlyMap<string, string>,
+    private readonly checkPassword: PasswordCheck,
+  ) {}
 
   private digest(password: Buffer): Buffer {
     // One-shot: a hash object per login costs more than the concatenation.
     return hash('sha256', Buffer.concat([this.salt, password]), 'buffer');
   }
 
-  /** The synchronous check (no I/O): accept or reject. */
-  verify(user: string, password: Buffer): boolean {
-    const hash = this.users().get(user);
-    if (!hash) return false;
-    const known = this.verified.get(user);
-    if (known && known.hash === hash && timingSafeEqual(known.digest, this.digest(password))) return true;
-    if (!verifyPassword(password.toString('utf8'), hash)) return false;
-    this.verified.set(user, { hash, digest: this.digest(password) });
-    return true;
-  }
-
   async check(user: string, password: Buffer): Promise<FirstFactorResult> {
-    return { answer: this.verify(user, password) ? 'accept' : 'reject' };
+    const hash = this.users().get(user);
+    if (!hash) return { answer: 'reject' };
+    const known = this.verified.get(user);
+    if (known && known.hash === hash && timingSafeEqual(known.digest, this.digest(password))) return { answer: 'accept' };
+    let ok: boolean;
+    try {
+      ok = await this.checkPassword(password.toString('utf8'), hash);
+    } catch {
+      // Too many checks waiting (or the checker stopped): answered as a source that did not answer.
+      return { answer: 'timeout' };
+    }
+    if (!ok) return { answer: 'reject' };
+    // Remembered only if the hash checked is still the user's: the config may have changed meanwhile.
+    if (this.users().get(user) === hash) this.verified.set(user, { hash, digest: this.digest(password) });
+    return { answer: 'accept' };
   }
 }

@@ -109,6 +109,8 @@ export interface Appliance {
   sessions(): SessionInfo[];
   /** Restarts the appliance in place; the session asking is closed too. */
   reboot(): Promise<unknown>;
+  /** Checks a password against a crypt(3) hash off the event loop (rejects when too many are waiting). */
+  checkPassword(password: string, hash: string): Promise<boolean>;
 }
 
 /** Handler and context types specialised to the appliance. */

@@ -7,6 +7,7 @@ import type { Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { LocalUsers } from '../auth/local-users.ts';
 import type { FirstFactorSource, LoginDecision, LoginRequest } from '../auth/types.ts';
+import type { PasswordCheck } from '../util/crypt-workers.ts';
 import { isV6 } from '../util/ip.ts';
 import { Listener, type ListenerStatus } from '../util/listener.ts';
 import type { Log } from '../util/log.ts';
@@ -26,6 +27,8 @@ export interface RadiusOptions {
   readonly now: () => number;
   /** The shared store's decision table, while the appliance uses one (SPEC §16). */
   readonly sharedDecisions?: () => SharedDecisions | undefined;
+  /** How the local users' crypt(3) hashes are checked (off the event loop). */
+  readonly checkPassword: PasswordCheck;
 }
 
 export class Radius {
@@ -38,7 +41,7 @@ export class Radius {
   readonly listener: Listener<Socket>;
 
   constructor(private readonly options: RadiusOptions) {
-    this.localUsers = new LocalUsers(() => options.settings().local.users);
+    this.localUsers = new LocalUsers(() => options.settings().local.users, options.checkPassword);
     this.openvpnFirstFactor = this.methodFirstFactor(options.settings, options.directory);
     this.server = new RadiusServer(
       { settings: options.settings, login: options.login, now: options.now, localUsers: this.localUsers, openvpnFirstFactor: this.openvpnFirstFactor, sharedDecisions: options.sharedDecisions },

@@ -7,13 +7,14 @@ import { test } from 'node:test';
 import { ACCOUNT_FAILURES, CliLogin, type Account } from '../../src/auth/cli-login.ts';
 import { hashPassword } from '../../src/util/crypt.ts';
 import { memoryLog } from '../../src/util/log.ts';
+import { checkOnEventLoop } from '../helpers/password-check.ts';
 
 const accounts = new Map<string, Account>([['manager', { name: 'manager', privilege: 15, hash: hashPassword('right-pw') }]]);
 
 function login() {
   let now = 0;
   const log = memoryLog();
-  const cli = new CliLogin(() => accounts, log, () => now, 0);
+  const cli = new CliLogin(() => accounts, checkOnEventLoop, log, () => now, 0);
   const attempt = async (address: string | undefined, password: string, user = 'manager') =>
     (await cli.login({ user, password, via: address ? 'ssh' : 'console', address })) !== undefined;
   const reasons = () => log.events.filter((e) => e.event === 'login-failed').map((e) => e.fields['reason']);
@@ -48,7 +49,7 @@ test('many addresses sharing out the guesses: the account is closed to new addre
 });
 
 test('a flood of addresses and names keeps memory bounded', async () => {
-  const cli = new CliLogin(() => accounts, memoryLog(), () => 0, 0, 50);
+  const cli = new CliLogin(() => accounts, checkOnEventLoop, memoryLog(), () => 0, 0, 50);
   for (let i = 0; i < 200; i++) await cli.login({ user: `user${i}`, password: 'x', via: 'ssh', address: `10.0.${i >> 8}.${i & 255}` });
   assert.deepEqual(cli.tracked(), { addresses: 50, accounts: 50 }, 'not bounded');
   assert.ok(await cli.login({ user: 'manager', password: 'right-pw', via: 'ssh', address: '198.51.100.7' }), 'the owner cannot log in after the flood');

@@ -21,6 +21,7 @@ import { hashPassword } from '../../src/util/crypt.ts';
 import { Flash } from '../../src/util/flash.ts';
 import { memoryLog } from '../../src/util/log.ts';
 import { tempFlash } from '../helpers/app.ts';
+import { checkOnEventLoop } from '../helpers/password-check.ts';
 
 const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 const T = 1_700_000_010_000;
@@ -56,7 +57,7 @@ async function setup(settings: Partial<TwoFaSettings> = {}) {
   const twofa = new TwoFactor(await LevelUserStore.open(flash.dir), clock, log, () => s, new Flash(flash.dir), email);
   await twofa.createUser('alice', { secret: SECRET });
   await twofa.createUser('skipper', { skip: true });
-  const local = new Counted(new LocalUsers(() => new Map([['alice', hashPassword('alicepw')], ['skipper', hashPassword('skippw')], ['nobody2fa', hashPassword('pw')]])));
+  const local = new Counted(new LocalUsers(() => new Map([['alice', hashPassword('alicepw')], ['skipper', hashPassword('skippw')], ['nobody2fa', hashPassword('pw')]]), checkOnEventLoop));
   const deps = { twofa, challenges: new ChallengeStore(), now: () => clock.now() };
   const request = (r: Omit<Partial<LoginRequest>, 'password'> & { password: string | Buffer }): LoginRequest => ({
     user: 'alice',

@@ -21,6 +21,7 @@ import { hashPassword } from '../../src/util/crypt.ts';
 import { Flash } from '../../src/util/flash.ts';
 import { memoryLog } from '../../src/util/log.ts';
 import { tempFlash } from '../helpers/app.ts';
+import { checkOnEventLoop } from '../helpers/password-check.ts';
 
 const T = 1_700_000_010_000;
 
@@ -32,7 +33,7 @@ async function setup(o: { settings?: Partial<TwoFaSettings>; backend?: Partial<S
   const log = memoryLog();
   const twofa = new TwoFactor(await LevelUserStore.open(flash.dir), clock, log, () => s, new Flash(flash.dir));
   const users = new Map(['alice', 'bob', 'carol', 'dave', 'skipper', 'mailer'].map((n) => [n, hashPassword(`${n}-pw`)]));
-  const local = new Counted(new LocalUsers(() => users));
+  const local = new Counted(new LocalUsers(() => users, checkOnEventLoop));
   const backend = new SelfRegistration({ twofa, firstFactor: () => local, settings: () => s, clock, monotonic: () => performance.now(), log, failureFloorMs: 0, ...o.backend });
   return {
     twofa,

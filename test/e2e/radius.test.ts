@@ -10,9 +10,11 @@ import { test } from 'node:test';
 import { checkResponseAuthenticator, encodeRequest, hidePassword } from '../../src/radius/crypto.ts';
 import { Attr, parsePacket } from '../../src/radius/packet.ts';
 import { base32Decode, hotp, timeStep } from '../../src/twofa/otp.ts';
+import { sha512Crypt } from '../../src/util/crypt.ts';
 import { adminSession, newApp, runLines, T0 } from '../helpers/app.ts';
 import { startFreeradius } from '../helpers/freeradius.ts';
 import { radclient, type RadclientOptions } from '../helpers/radclient.ts';
+import { RadiusProbe } from '../helpers/radius-probe.ts';
 
 const BASE = 20000 + (process.pid % 5000);
 const PORT = BASE; // our local server
@@ -203,6 +205,29 @@ test('RADIUS with radclient and FreeRADIUS', async () => {
     assert.match(await runLines(s, 'show radius local-server statistics'), /Access-Requests {6}: 0/);
   } finally {
     await fr.stop();
+    await env.close();
+  }
+});
+
+test("a user's slow crypt(3) check does not hold another user's login", async () => {
+  const env = await newApp();
+  const s = adminSession(env.app);
+  // 300 000 rounds: a few hundred milliseconds of CPU, long enough that the order of the answers shows
+  // whether the other login waited for it.
+  const slowHash = sha512Crypt('slowpw', 'saltsalt', 300_000);
+  const probe = await RadiusProbe.open(PORT, 'nassecret');
+  try {
+    const setup = await runLines(s, 'conf t', 'radius-server local', `server auth-port ${PORT}`, 'nas 127.0.0.1 key nassecret', `user slow password 8 ${slowHash}`, 'user fast password fastpw', 'server enable', 'end');
+    assert.doesNotMatch(setup, /%/);
+    // fast's password is checked once, then remembered (as after a user's first login of the day).
+    assert.equal(await probe.request('fast', 'fastpw'), 'accept');
+    const answered: string[] = [];
+    const slow = probe.request('slow', 'slowpw', 10_000).then((r) => answered.push(`slow ${r}`));
+    const fast = probe.request('fast', 'fastpw', 10_000).then((r) => answered.push(`fast ${r}`));
+    await Promise.all([slow, fast]);
+    assert.deepEqual(answered, ['fast accept', 'slow accept'], 'the remembered password waited for the slow check');
+  } finally {
+    probe.close();
     await env.close();
   }
 });

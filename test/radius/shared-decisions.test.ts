@@ -20,6 +20,7 @@ import type { StepEnv } from '../../src/radius/step.ts';
 import { duplicates } from '../../src/radius/steps/duplicates.ts';
 import type { NasEntry, RadiusSettings } from '../../src/radius/types.ts';
 import { memoryLog } from '../../src/util/log.ts';
+import { checkOnEventLoop } from '../helpers/password-check.ts';
 
 const KEY = 's3cret';
 
@@ -59,7 +60,7 @@ function server(table: SharedDecisions | undefined, twofa: NasEntry['twofa'] = '
     {
       settings: () => settings,
       now: () => 1000,
-      localUsers: new LocalUsers(() => new Map()),
+      localUsers: new LocalUsers(() => new Map(), checkOnEventLoop),
       openvpnFirstFactor: { check: async () => ({ answer: 'reject' as const }) },
       login: async () => {
         logins++;

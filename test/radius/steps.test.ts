@@ -23,6 +23,7 @@ import { reply } from '../../src/radius/steps/reply.ts';
 import { userPassword } from '../../src/radius/steps/user-password.ts';
 import type { NasEntry, RadiusSettings } from '../../src/radius/types.ts';
 import { memoryLog } from '../../src/util/log.ts';
+import { checkOnEventLoop } from '../helpers/password-check.ts';
 
 const KEY = 's3cret';
 const nas = (over: Partial<NasEntry> = {}): NasEntry => ({ address: '10.0.0.1', key: KEY, twofa: 'on', requireMessageAuthenticator: false, ...over });
@@ -36,7 +37,7 @@ function env(over: { nas?: NasEntry[]; decision?: LoginDecision } = {}) {
     codeInPassword: true,
   };
   let now = 1000;
-  const localUsers = new LocalUsers(() => new Map());
+  const localUsers = new LocalUsers(() => new Map(), checkOnEventLoop);
   const openvpnFirstFactor = { check: async () => ({ answer: 'reject' as const }) };
   const e: StepEnv = {
     settings: () => settings,

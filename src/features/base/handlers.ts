@@ -3,7 +3,6 @@
  */
 import { msg } from '../../cli/messages.ts';
 import { arg } from '../../session/context.ts';
-import { verifyPassword } from '../../util/crypt.ts';
 import type { Handlers } from '../appliance.ts';
 import { formatHistory, formatUsers } from './show.ts';
 
@@ -18,7 +17,7 @@ export const handlers = {
     const hash = ctx.app.config.current.enablePassword;
     if (!hash) return ctx.error(msg.noEnablePassword);
     const answer = await ctx.session.ask(msg.passwordPrompt, { secret: true });
-    if (answer === null || !verifyPassword(answer, hash)) {
+    if (answer === null || !(await ctx.app.checkPassword(answer, hash).catch(() => false))) {
       ctx.app.log.info('enable-failed', { user: ctx.session.user, session: ctx.session.id });
       ctx.error(msg.badEnablePassword);
     }
