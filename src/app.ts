@@ -103,7 +103,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
   readonly ntp: NtpClient;
   private readonly cliLogin: CliLogin;
   /** crypt(3) checks for every front door, in worker threads: none of them holds the event loop. */
-  private readonly crypt = new CryptWorkers();
+  private readonly crypt: CryptWorkers;
   private readonly view: Appliance;
   private bootedAt = 0;
   bootReport: BootReport = { file: '', errors: [] };
@@ -135,6 +135,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     this.ldap = new Ldap({ clock, log });
     // One login decision for every front door: single use, lockout and challenges are shared.
     const decide = (r: LoginRequest) => login(r, { twofa, challenges, now });
+    this.crypt = new CryptWorkers(log);
     const checkPassword = (password: string, hash: string) => this.crypt.verify(password, hash);
     this.radius = new Radius({
       settings: this.config.derived(radiusSettings),

@@ -10,6 +10,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { Log } from './log.ts';
 
 const MAX_WORKERS = 4;
 /** About 1–2 s of `$6$` checks on two cores: longer than that, the NAS has retransmitted or given up. */
@@ -43,6 +44,8 @@ export class CryptWorkers {
   private closed = false;
 
   constructor(
+    /** Where a thread that fails is reported: its checks are refused, so logins fail until it is back. */
+    private readonly log: Log,
     private readonly size = Math.min(MAX_WORKERS, availableParallelism()),
     private readonly maxQueued = MAX_QUEUED,
   ) {}
@@ -90,7 +93,9 @@ export class CryptWorkers {
     // A thread that fails takes its waiting checks with it; the next check starts a new one.
     const gone = (e: Error) => {
       const i = this.threads.indexOf(thread);
-      if (i >= 0) this.threads.splice(i, 1);
+      if (i < 0) return;
+      this.threads.splice(i, 1);
+      this.log.error('password-check-failed', { error: e.message, refused: thread.pending.size });
       this.fail(thread, e);
     };
     thread.worker.on('error', gone);

@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hashPassword, sha512Crypt } from '../../src/util/crypt.ts';
 import { CryptBusy, CryptWorkers } from '../../src/util/crypt-workers.ts';
+import { memoryLog } from '../../src/util/log.ts';
 
 const HASH = hashPassword('right-pw');
 
 test('answers as crypt(3) does: the right password, a wrong one, a hash that cannot be read', async (t) => {
-  const workers = new CryptWorkers(2);
+  const workers = new CryptWorkers(memoryLog(), 2);
   t.after(() => workers.close());
   const answers = await Promise.all([
     workers.verify('right-pw', HASH),
@@ -24,7 +25,7 @@ test('answers as crypt(3) does: the right password, a wrong one, a hash that can
 });
 
 test('the event loop keeps turning while a slow hash is checked', async (t) => {
-  const workers = new CryptWorkers(1);
+  const workers = new CryptWorkers(memoryLog(), 1);
   t.after(() => workers.close());
   // 200 000 rounds: some hundreds of milliseconds of CPU, which on the event loop would stop every timer.
   const slow = sha512Crypt('right-pw', 'saltsalt', 200_000);
@@ -37,7 +38,7 @@ test('the event loop keeps turning while a slow hash is checked', async (t) => {
 });
 
 test('a check that finds the queue full is refused at once; closing refuses the ones waiting', async () => {
-  const workers = new CryptWorkers(1, 2);
+  const workers = new CryptWorkers(memoryLog(), 1, 2);
   const slow = sha512Crypt('pw', 'saltsalt', 100_000);
   const first = workers.verify('pw', slow);
   const second = workers.verify('pw', slow);
@@ -48,4 +49,17 @@ test('a check that finds the queue full is refused at once; closing refuses the 
   await workers.close();
   await Promise.all(waiting);
   await assert.rejects(workers.verify('pw', HASH), /stopped/);
+});
+
+test('a thread that dies refuses its checks, is logged, and the next check gets a new one', async (t) => {
+  const log = memoryLog();
+  const workers = new CryptWorkers(log, 1);
+  t.after(() => workers.close());
+  const waiting = workers.verify('pw', sha512Crypt('pw', 'saltsalt', 200_000));
+  const refused = assert.rejects(waiting, /exited/);
+  // What an out-of-memory or a crash in the thread would look like from here.
+  await (workers as unknown as { threads: { worker: { terminate(): Promise<number> } }[] }).threads[0]!.worker.terminate();
+  await refused;
+  assert.deepEqual(log.events.map((e) => [e.event, e.fields['refused']]), [['password-check-failed', 1]]);
+  assert.equal(await workers.verify('right-pw', HASH), true, 'no new thread after the failure');
 });
