@@ -12,9 +12,9 @@ import { performance } from 'node:perf_hooks';
 import { App } from '../src/app.ts';
 import { randomSecret } from '../src/twofa/otp.ts';
 import { hashPassword } from '../src/util/crypt.ts';
+import { awplusArgv } from '../test/helpers/process.ts';
 
 const quiet = { info() {}, error() {} };
-const BIN = new URL('../bin/awplus.mjs', import.meta.url).pathname;
 
 const USERS = 100_000;
 
@@ -54,7 +54,7 @@ export async function runBootBench(): Promise<string[]> {
   await app.stop();
 
   const t2 = performance.now();
-  const daemon = spawn(process.execPath, [BIN, '--daemon', '--flash', flash], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const daemon = spawn(process.execPath, awplusArgv(['--daemon', '--flash', flash]), { stdio: ['ignore', 'pipe', 'ignore'] });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('daemon not ready in 60 s')), 60_000);
     daemon.stdout.on('data', (d: Buffer) => {

@@ -1,20 +1,12 @@
 /**
- * Our appliance in a bench as it is deployed: `awplus --daemon` in a process of its own, with the Node
- * options of bin/awplus.mjs's `#!` line (which `npx awplus` runs), its log lines (stderr) going straight
+ * Our appliance in a bench as it is deployed: `awplus --daemon` in a process of its own, run as
+ * `npx awplus` runs it (awplusArgv: the Node options of bin/awplus.mjs's `#!` line), its log lines (stderr) going straight
  * into a file as a service manager would keep them, so that the bench process neither shares its event
  * loop nor reads its lines. Its CPU time is read from /proc, as FreeRADIUS's is.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-
-const BIN = new URL('../bin/awplus.mjs', import.meta.url).pathname;
-
-/** The Node options after `node` on bin/awplus.mjs's `#!/usr/bin/env -S node …` line. */
-function deployedNodeOptions(): string[] {
-  const shebang = readFileSync(BIN, 'utf8').split('\n', 1)[0]!;
-  const words = shebang.split(/\s+/);
-  return words.slice(words.indexOf('node') + 1);
-}
+import { awplusArgv } from '../test/helpers/process.ts';
 
 /** CPU time (user + system, ms) a process has used so far, from /proc (clock ticks of 10 ms). */
 export function cpuMsOf(pid: number): number {
@@ -31,7 +23,7 @@ export interface OurDaemon {
 /** Starts the daemon on `flash`, its log into `logFile`; resolves once it says `ready` (bounded). */
 export async function startOurDaemon(flash: string, logFile: string, timeoutMs = 60000): Promise<OurDaemon> {
   const log = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [...deployedNodeOptions(), BIN, '--daemon', '--flash', flash], { stdio: ['ignore', 'pipe', log] });
+  const child = spawn(process.execPath, awplusArgv(['--daemon', '--flash', flash]), { stdio: ['ignore', 'pipe', log] });
   closeSync(log);
   const stdout = child.stdout!;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

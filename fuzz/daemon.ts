@@ -4,9 +4,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { runAwplus } from '../test/helpers/process.ts';
-
-const BIN = new URL('../bin/awplus.mjs', import.meta.url).pathname;
+import { awplusArgv, runAwplus } from '../test/helpers/process.ts';
 
 export class FuzzDaemon {
   output = '';
@@ -54,7 +52,7 @@ export class FuzzDaemon {
   static async start(flash: string, o: { timeoutMs?: number; nodeArgs?: readonly string[] } = {}): Promise<{ daemon: FuzzDaemon; readyMs: number }> {
     const timeoutMs = o.timeoutMs ?? 30000;
     const t = performance.now();
-    const d = new FuzzDaemon(spawn(process.execPath, [...(o.nodeArgs ?? []), BIN, '--daemon', '--flash', flash], { stdio: ['pipe', 'pipe', 'pipe'] }), flash);
+    const d = new FuzzDaemon(spawn(process.execPath, awplusArgv(['--daemon', '--flash', flash], o.nodeArgs), { stdio: ['pipe', 'pipe', 'pipe'] }), flash);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         d.child.kill('SIGKILL');

@@ -141,7 +141,8 @@ export class CliLogin {
     const accountThrottled = !throttled && this.accountThrottled(a.user, a.address, now);
     const account = this.accounts().get(a.user);
     // Verify for unknown users too, against a dummy hash, so timing does not tell which names exist.
-    const verdict = throttled || accountThrottled ? false : await this.checkPassword(a.password, account?.hash ?? DUMMY_HASH).catch(() => 'not-checked' as const);
+    const verdict =
+      throttled || accountThrottled ? false : await this.checkPassword(a.password, account?.hash ?? DUMMY_HASH).catch(() => 'not-checked' as const);
     const ok = verdict === true && account !== undefined;
     const allowed = ok && (a.allowed?.(a.user) ?? true);
     if (ok && allowed) {
@@ -152,7 +153,8 @@ export class CliLogin {
     // Only a password that was checked counts against the account: a refused attempt guessed nothing.
     const checked = !throttled && !accountThrottled && verdict !== 'not-checked';
     this.recordFailure(a.user, a.address, now, checked);
-    const reason = throttled ? 'throttled' : accountThrottled ? 'account-throttled' : verdict === 'not-checked' ? 'not-checked' : !ok ? 'bad-password' : 'not-allowed';
+    const reason =
+      throttled ? 'throttled' : accountThrottled ? 'account-throttled' : verdict === 'not-checked' ? 'not-checked' : !ok ? 'bad-password' : 'not-allowed';
     this.log.info('login-failed', { user: a.user, via: a.via, address: a.address, reason });
     await new Promise((r) => setTimeout(r, this.delayMs));
     return undefined;

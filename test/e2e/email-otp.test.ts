@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import { tempFlash } from '../helpers/app.ts';
-import { BIN, runAwplus, Watched } from '../helpers/process.ts';
+import { awplusArgv, runAwplus, Watched } from '../helpers/process.ts';
 import { radclient } from '../helpers/radclient.ts';
 import { peer } from '../helpers/peers.ts';
 
@@ -45,7 +45,7 @@ test('e-mail OTP with a real SMTP server: challenge, code from the mail, wrong, 
     },
   });
   await new Promise<void>((r) => smtp.listen(SMTP, '127.0.0.1', () => r()));
-  const daemonProcess = spawn(process.execPath, [BIN, '--daemon', '--flash', flash.dir], {
+  const daemonProcess = spawn(process.execPath, awplusArgv(['--daemon', '--flash', flash.dir]), {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, NODE_EXTRA_CA_CERTS: join(flash.dir, 'smtp.crt') },
   });

@@ -19,7 +19,7 @@ import { startMailSink, type MailSink } from '../helpers/mail-sink.ts';
 import { base32Decode, hotp, timeStep } from '../../src/twofa/otp.ts';
 import { ApplianceClock } from '../../src/util/clock.ts';
 import { adminSession, newApp, runLines } from '../helpers/app.ts';
-import { BIN, runAwplus } from '../helpers/process.ts';
+import { awplusArgv, runAwplus } from '../helpers/process.ts';
 import { radclient } from '../helpers/radclient.ts';
 import { freeUdpPort, isAlive, managedClient, Output, Processes, ptyClient, realPeerSkipReason, until } from '../openvpn/helpers.ts';
 
@@ -308,7 +308,7 @@ test('kill -9 of the appliance daemon takes its openvpn server with it', { skip:
   });
   const port = await freeUdpPort();
   writeFileSync(join(dir, 'default.cfg'), `!\ninterface ${TUNNEL.replace(/\d+$/, String(N + 1))}\n tunnel openvpn port ${port}\n tunnel mode openvpn tun\n ip address ${NET.replace(/\.\d+$/, `.${(process.pid + 3) % 250}`)}.1/24\n!\nend\n`);
-  const daemon = spawn(process.execPath, [BIN, '--daemon', '--flash', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const daemon = spawn(process.execPath, awplusArgv(['--daemon', '--flash', dir]), { stdio: ['ignore', 'pipe', 'pipe'] });
   mine.add(daemon.pid);
   const out = new Output(daemon);
   // "ready" comes once every configured service runs, the OpenVPN server included.

@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { tempFlash } from '../helpers/app.ts';
-import { BIN, startDaemon, Watched } from '../helpers/process.ts';
+import { awplusArgv, startDaemon, Watched } from '../helpers/process.ts';
 import { peer } from '../helpers/peers.ts';
 
 /** Runs `awplus ARGS` on a pty of 100x30. */
 function onPty(args: string[]): Watched {
-  const command = `stty cols 100 rows 30; exec ${process.execPath} ${BIN} ${args.join(' ')}`;
+  const command = `stty cols 100 rows 30; exec ${process.execPath} ${awplusArgv(args).join(' ')}`;
   const child = spawn(peer('script'), ['-qfec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
   return new Watched(child);
 }

@@ -2,13 +2,24 @@
  * Runs the real `awplus` command line in child processes, with bounded waits (no test can hang).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
-export const BIN = new URL('../../bin/awplus.mjs', import.meta.url).pathname;
+const BIN = new URL('../../bin/awplus.mjs', import.meta.url).pathname;
+/** The Node options after `node` on bin/awplus.mjs's `#!/usr/bin/env -S node …` line. */
+const SHEBANG_OPTIONS = ((words: string[]) => words.slice(words.indexOf('node') + 1))(readFileSync(BIN, 'utf8').split('\n', 1)[0]!.split(/\s+/));
+
+/**
+ * The arguments after `node` (process.execPath) for `awplus ARGS` as `npx awplus` runs it: the Node
+ * options of bin/awplus.mjs's `#!` line, `nodeOptions` (a heap cap for the fuzz runs), the script.
+ */
+export function awplusArgv(args: readonly string[], nodeOptions: readonly string[] = []): string[] {
+  return [...SHEBANG_OPTIONS, ...nodeOptions, BIN, ...args];
+}
 
 /** Runs `awplus ARGS` to completion with `input` on stdin (not a TTY: script mode). */
 export function runAwplus(args: string[], input: string, timeoutMs = 20000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, awplusArgv(args), { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => {
@@ -83,7 +94,7 @@ export class Watched {
 
 /** Starts `awplus --daemon` and waits for its `ready` line. */
 export async function startDaemon(flash: string): Promise<Watched> {
-  const child = spawn(process.execPath, [BIN, '--daemon', '--flash', flash], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, awplusArgv(['--daemon', '--flash', flash]), { stdio: ['pipe', 'pipe', 'pipe'] });
   const w = new Watched(child);
   try {
     await w.waitFor(/ready/);
