@@ -80,6 +80,6 @@ export async function runRadiusBench(): Promise<string[]> {
   const theirRate = (USERS * CODES) / theirs.seconds;
   const fmt = (rate: number, lat: number[]) => `${rate.toFixed(0)} req/s, p50 ${pct(lat, 50).toFixed(2)} ms, p99 ${pct(lat, 99).toFixed(2)} ms`;
   return [
-    `| RADIUS, ${USERS * CODES} Access-Requests, radclient ×${RADCLIENTS} (${IN_FLIGHT} in flight) (ours: PAP + HOTP via SCRV1, fsync per accept; FreeRADIUS: PAP only) — target ≥ 0.5× | ${fmt(oursRate, oursLatency)} | FreeRADIUS 3.2 -f ${fmt(theirRate, theirLatency)} | ours/FreeRADIUS = ${(oursRate / theirRate).toFixed(2)}× |`,
+    `| RADIUS, ${USERS * CODES} Access-Requests, radclient ×${RADCLIENTS} (${IN_FLIGHT} in flight) (ours: PAP + HOTP via SCRV1, fsync per accept; FreeRADIUS: PAP only) — target ≥ 1.0× | ${fmt(oursRate, oursLatency)} | FreeRADIUS 3.2 -f ${fmt(theirRate, theirLatency)} | ours/FreeRADIUS = ${(oursRate / theirRate).toFixed(2)}× |`,
   ];
 }
