@@ -17,6 +17,7 @@
 import { otpauthUrl } from '../twofa/enrolment.ts';
 import { TwoFaError, type TwoFactor } from '../twofa/facade.ts';
 import type { TwoFaSettings } from '../twofa/types.ts';
+import { countFailure } from '../twofa/verifier.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Log } from '../util/log.ts';
 import type { FirstFactorSource, RegistrationBackend, RegistrationFailure, RegistrationResult } from './types.ts';
@@ -48,10 +49,7 @@ export interface SelfRegistrationOptions {
 const MANAGEABLE_NAME = /^[^\s"\p{C}]+$/u;
 const MAX_NAME_BYTES = 253;
 
-/**
- * The lockout of names without a 2FA record, with the records' rule (twofa/verifier.ts `failed`:
- * `failures` consecutive failures within `period` seconds lock the name for `period` seconds).
- */
+/** The lockout of names without a 2FA record, by the records' rule (twofa/verifier.ts `countFailure`). */
 class UnregisteredLockout {
   /** Insertion order = least recently failed first, so the oldest is the one forgotten. */
   private readonly names = new Map<string, { failures: number[]; lockedUntil: number | undefined }>();
@@ -65,13 +63,11 @@ class UnregisteredLockout {
 
   /** Counts a failure; true when it starts a lockout. */
   failed(name: string, now: number, s: { lockoutFailures: number; lockoutPeriod: number }): boolean {
-    const period = s.lockoutPeriod * 1000;
-    const recent = [...(this.names.get(name)?.failures ?? []).filter((t) => t > now - period), now];
-    const lock = recent.length >= s.lockoutFailures;
+    const counted = countFailure(this.names.get(name)?.failures ?? [], now, s);
     this.names.delete(name);
     if (this.names.size >= this.max) this.names.delete(this.names.keys().next().value!);
-    this.names.set(name, lock ? { failures: [], lockedUntil: now + period } : { failures: recent, lockedUntil: undefined });
-    return lock;
+    this.names.set(name, counted);
+    return counted.lockedUntil !== undefined;
   }
 
   /** Forgets the name's failures and lockout; true when there were any. */

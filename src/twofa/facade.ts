@@ -277,17 +277,10 @@ export class TwoFactor {
    */
   passwordFailed(name: string): Promise<boolean> {
     return this.serial(name, async () => {
-      for (let attempt = 0; attempt <= MAX_RETRIES; attempt++) {
-        const u = await this.store.get(name);
-        if (!u) return false;
-        const outcome = failed(u, 'bad-code', this.clock.now(), this.settings());
-        if ((await this.update(u, outcome.next)) === 'conflict') continue;
-        if (outcome.lockedOut) {
-          this.counters.lockouts++;
-          this.log.info('2fa-locked-out', { user: name, until: new Date(outcome.next.lockedUntil!).toISOString() });
-        }
-        break;
-      }
+      const user = await this.store.get(name);
+      if (!user) return false;
+      const counted = await this.storeFailure(user, this.clock.now());
+      if (counted) this.noteLockout(counted.user, counted.outcome);
       return true;
     });
   }
@@ -406,15 +399,24 @@ export class TwoFactor {
     return { ok: true };
   }
 
-  /** Counts a failed attempt on the newest record (retried when another writer got there first). */
-  private async failLatest(user: TwoFaUser, now: number, reason: string): Promise<void> {
+  /**
+   * Counts a failed attempt on the newest record (retried when another writer got there first): the
+   * record it was counted on and the outcome; undefined when the record is gone or the retries ran out.
+   */
+  private async storeFailure(user: TwoFaUser, now: number): Promise<{ user: TwoFaUser; outcome: VerifyOutcome } | undefined> {
     let current: TwoFaUser | undefined = user;
     for (let attempt = 0; current && attempt <= MAX_RETRIES; attempt++) {
       const outcome = failed(current, 'bad-code', now, this.settings());
-      const written = await this.update(current, outcome.next);
-      if (written !== 'conflict') return this.noteFailure(current, outcome, reason);
+      if ((await this.update(current, outcome.next)) !== 'conflict') return { user: current, outcome };
       current = await this.store.get(user.name);
     }
+    return undefined;
+  }
+
+  /** Counts a failed attempt on the newest record and records it. */
+  private async failLatest(user: TwoFaUser, now: number, reason: string): Promise<void> {
+    const counted = await this.storeFailure(user, now);
+    if (counted) this.noteFailure(counted.user, counted.outcome, reason);
   }
 
   /** Records a failed attempt (and a lockout it starts). */
@@ -427,11 +429,15 @@ export class TwoFactor {
 
   private noteFailure(user: TwoFaUser, outcome: VerifyOutcome, reason: string): void {
     this.counters.rejected++;
-    if (outcome.lockedOut) {
-      this.counters.lockouts++;
-      this.log.info('2fa-locked-out', { user: user.name, until: new Date(outcome.next.lockedUntil!).toISOString() });
-    }
+    this.noteLockout(user, outcome);
     this.log.info('2fa-verify', { user: user.name, result: 'reject', reason });
+  }
+
+  /** Counts and logs the lockout a failure starts, if it starts one. */
+  private noteLockout(user: TwoFaUser, outcome: VerifyOutcome): void {
+    if (!outcome.lockedOut) return;
+    this.counters.lockouts++;
+    this.log.info('2fa-locked-out', { user: user.name, until: new Date(outcome.next.lockedUntil!).toISOString() });
   }
 
   /**

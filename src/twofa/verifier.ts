@@ -55,13 +55,21 @@ export async function searchSkew(key: Buffer, code: string, tm: number, maxSkew:
   return found;
 }
 
+/**
+ * The lockout rule (RFC 4226 §7.3, ours): `failures` failures within `period` seconds lock for `period`
+ * seconds. The failure times after one more at `now`, and the lock it starts (none: undefined).
+ */
+export function countFailure(failures: readonly number[], now: number, s: Pick<TwoFaSettings, 'lockoutFailures' | 'lockoutPeriod'>): { failures: number[]; lockedUntil: number | undefined } {
+  const period = s.lockoutPeriod * 1000;
+  const recent = [...failures.filter((t) => t > now - period), now];
+  return recent.length >= s.lockoutFailures ? { failures: [], lockedUntil: now + period } : { failures: recent, lockedUntil: undefined };
+}
+
 /** A failed attempt: counted toward the lockout, which it may start. */
 export function failed(user: TwoFaUser, reason: VerifyReason, now: number, s: Pick<TwoFaSettings, 'lockoutFailures' | 'lockoutPeriod'>): VerifyOutcome {
-  // Lockout (RFC 4226 §7.3, ours): `failures` consecutive failures within `period` seconds.
-  const recent = [...user.failures.filter((t) => t > now - s.lockoutPeriod * 1000), now];
-  const lock = recent.length >= s.lockoutFailures;
-  const next: TwoFaUser = lock ? { ...user, failures: [], lockedUntil: now + s.lockoutPeriod * 1000 } : { ...user, failures: recent };
-  return { ok: false, reason, next, lockedOut: lock };
+  const counted = countFailure(user.failures, now, s);
+  if (counted.lockedUntil === undefined) return { ok: false, reason, next: { ...user, failures: counted.failures }, lockedOut: false };
+  return { ok: false, reason, next: { ...user, ...counted }, lockedOut: true };
 }
 
 function succeeded(user: TwoFaUser, reason: VerifyReason, now: number, extra: Partial<TwoFaUser> = {}): VerifyOutcome {
