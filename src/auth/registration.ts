@@ -20,7 +20,7 @@ import type { TwoFaSettings } from '../twofa/types.ts';
 import { countFailure } from '../twofa/verifier.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Log } from '../util/log.ts';
-import type { FirstFactorSource, RegistrationBackend, RegistrationFailure, RegistrationResult } from './types.ts';
+import { isLoginName, type FirstFactorSource, type RegistrationBackend, type RegistrationFailure, type RegistrationResult } from './types.ts';
 
 /** A failed login is answered no sooner than this after it arrived (as the CLI login's failure delay). */
 export const REGISTRATION_FAILURE_FLOOR_MS = 1000;
@@ -42,12 +42,6 @@ export interface SelfRegistrationOptions {
   readonly trackedNames?: number;
 }
 
-/**
- * Names the CLI can name (the `login-name` type: no white space, quotes or control characters, at most
- * the 253 octets of a RADIUS User-Name): the page creates nothing an administrator could not delete.
- */
-const MANAGEABLE_NAME = /^[^\s"\p{C}]+$/u;
-const MAX_NAME_BYTES = 253;
 
 /** The lockout of names without a 2FA record, by the records' rule (twofa/verifier.ts `countFailure`). */
 class UnregisteredLockout {
@@ -118,7 +112,7 @@ export class SelfRegistration implements RegistrationBackend {
   }
 
   private async decide(user: string, password: string, client: string): Promise<RegistrationResult> {
-    if (!MANAGEABLE_NAME.test(user) || Buffer.byteLength(user) > MAX_NAME_BYTES) return failure('bad-login');
+    if (!isLoginName(user)) return failure('bad-login');
     // A locked-out user's password is not even asked for: the lockout exists to stop guessing.
     if (this.unregistered.locked(user, this.o.clock.now()) || (await this.o.twofa.lockedOut(user))) return failure('locked-out');
 

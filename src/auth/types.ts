@@ -4,6 +4,13 @@
  * DESIGN src/auth). Nothing here knows RADIUS packets, HTTP or the OpenVPN management protocol.
  */
 
+/**
+ * A user name the CLI can name (its `login-name` type), so the registration page creates nothing an
+ * administrator could not delete: no white space, quotes or control characters, at most the 253
+ * octets of a RADIUS User-Name (RFC 2865 §5.1).
+ */
+export const isLoginName = (name: string): boolean => /^[^\s"\p{C}]+$/u.test(name) && Buffer.byteLength(name) <= 253;
+
 /** What a first-factor source says about a user name and password. */
 export type FirstFactorAnswer = 'accept' | 'reject' | 'timeout';
 

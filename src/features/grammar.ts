@@ -3,6 +3,7 @@
  * per process (it is immutable) and checked against the handlers.
  */
 import { fileURLToPath } from 'node:url';
+import { isLoginName } from '../auth/types.ts';
 import type { Grammar } from '../cli/grammar/graph.ts';
 import { loadGrammar } from '../cli/grammar/load.ts';
 import type { Validator } from '../cli/types.ts';
@@ -21,7 +22,7 @@ const validators: Record<string, Validator> = {
   username: (w) => (/^[A-Za-z_.@-][A-Za-z0-9_.@+-]{0,63}$/.test(w) ? { ok: true, value: w } : { ok: false }),
   // A 2FA user is named as the NAS sends User-Name (RFC 2865 §5.1: up to 253 octets): `DOMAIN\bob`
   // and `bob@example.com` included; no spaces, quotes or control characters.
-  'login-name': (w) => (/^[^\s"\p{C}]+$/u.test(w) && Buffer.byteLength(w) <= 253 ? { ok: true, value: w } : { ok: false }),
+  'login-name': (w) => (isLoginName(w) ? { ok: true, value: w } : { ok: false }),
   password: (w) => (w.length >= 1 && w.length <= 32 ? { ok: true, value: w } : { ok: false }),
   'ldap-attribute': (w) => (isAttributeType(w) ? { ok: true, value: w } : { ok: false }),
   'crypt-hash': (w) => (isCryptHash(w) ? { ok: true, value: w } : { ok: false }),
