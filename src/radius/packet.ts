@@ -60,7 +60,7 @@ export function parsePacket(buf: Buffer): Packet {
   if (buf.length < 20) throw new MalformedPacket('shorter than a header');
   const length = buf.readUInt16BE(2);
   // RFC 2865 §3: octets beyond Length are padding and ignored; fewer than Length is malformed.
-  if (length < 20 || length > 4096 || length > buf.length) throw new MalformedPacket('bad length');
+  if (length < 20 || length > MAX_PACKET_LENGTH || length > buf.length) throw new MalformedPacket('bad length');
   const attributes: Attribute[] = [];
   let pos = 20;
   while (pos < length) {
@@ -75,14 +75,21 @@ export function parsePacket(buf: Buffer): Packet {
   return { code: buf[0]!, identifier: buf[1]!, authenticator: buf.subarray(4, 20), attributes, raw: buf.subarray(0, length) };
 }
 
+/** RFC 2865 §3: "The maximum length is 4096". */
+export const MAX_PACKET_LENGTH = 4096;
+
+/** The length of a packet with these attributes: the 20-octet header and each attribute's type and length octets. */
+export function packetLength(attributes: readonly Attribute[]): number {
+  let length = 20;
+  for (const a of attributes) length += a.value.length + 2;
+  return length;
+}
+
 /** Builds a packet from its parts (the authenticator is written as given), into one buffer. */
 export function encodePacket(code: number, identifier: number, authenticator: Buffer, attributes: readonly Attribute[]): Buffer {
-  let length = 20;
-  for (const a of attributes) {
-    if (a.value.length > 253) throw new Error(`attribute ${a.type} longer than 253 octets`);
-    length += a.value.length + 2;
-  }
-  if (length > 4096) throw new Error('packet longer than 4096 octets');
+  for (const a of attributes) if (a.value.length > 253) throw new Error(`attribute ${a.type} longer than 253 octets`);
+  const length = packetLength(attributes);
+  if (length > MAX_PACKET_LENGTH) throw new Error(`packet longer than ${MAX_PACKET_LENGTH} octets`);
   // Every octet is written below, so an uninitialised buffer shows nothing old.
   const pkt = Buffer.allocUnsafe(length);
   pkt[0] = code;

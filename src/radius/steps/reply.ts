@@ -10,13 +10,11 @@
  * (reply-too-large), never thrown as an internal error.
  */
 import { encodeResponse } from '../crypto.ts';
-import { Attr, Code, text, type Attribute } from '../packet.ts';
+import { Attr, Code, MAX_PACKET_LENGTH, packetLength, text, type Attribute } from '../packet.ts';
 import { drop, need, type Step } from '../step.ts';
 
-/** RFC 2865 §3: "The maximum length is 4096". */
-const MAX_PACKET = 4096;
-/** The header and our Message-Authenticator (RFC 3579 §3.2: 18 octets). */
-const FIXED = 20 + 18;
+/** Our Message-Authenticator, which encodeResponse puts first (RFC 3579 §3.2: 18 octets). */
+const MESSAGE_AUTHENTICATOR = 18;
 
 export const reply: Step = (req) => {
   const p = need(req.packet, 'packet');
@@ -25,7 +23,7 @@ export const reply: Step = (req) => {
   if (d.kind === 'challenge') attrs.push({ type: Attr.ReplyMessage, value: text(d.prompt) }, { type: Attr.State, value: d.token });
   if (d.kind === 'reject' && d.message) attrs.push({ type: Attr.ReplyMessage, value: text(d.message) });
   for (const a of p.attributes) if (a.type === Attr.ProxyState) attrs.push(a);
-  if (FIXED + attrs.reduce((n, a) => n + a.value.length + 2, 0) > MAX_PACKET) return drop('reply-too-large');
+  if (packetLength(attrs) + MESSAGE_AUTHENTICATOR > MAX_PACKET_LENGTH) return drop('reply-too-large');
   const code = d.kind === 'accept' ? Code.AccessAccept : d.kind === 'reject' ? Code.AccessReject : Code.AccessChallenge;
   return { kind: 'reply', reply: encodeResponse(code, p, attrs, need(req.secret, 'secret')) };
 };
