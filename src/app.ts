@@ -350,8 +350,9 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     // Before the user store closes: a login being answered still needs it.
     await this.openvpn.stop();
     await this.registration.stop();
-    await this.twofa.close();
+    // Checks still waiting end as unanswered (the logins fail) rather than go on into a closing store.
     await this.crypt.close();
+    await this.twofa.close();
     // Last, so what the shutdown logged is in them: datagrams in flight get a moment, and the
     // permanent log writes its queue and fsyncs before the flash is released.
     this.logs.deferred.flush();

@@ -66,6 +66,14 @@ export class CliLogin {
   private readonly accountFailures = new Map<string, { t: number; address: string }[]>();
   /** Addresses each account logged in from, with the time of the last success. */
   private readonly knownAddresses = new Map<string, Map<string, number>>();
+  /**
+   * Attempts whose password is being checked now (in a worker thread): by address, and each account's
+   * with the address it came from. They count as failures until answered, so attempts that arrive
+   * together cannot all pass the throttle before any of them has failed. At most the checker's queue
+   * (util/crypt-workers.ts) is in here at once.
+   */
+  private readonly checking = new Map<string, number>();
+  private readonly checkingAccount = new Map<string, string[]>();
 
   constructor(
     private readonly accounts: () => ReadonlyMap<string, Account>,
@@ -87,7 +95,7 @@ export class CliLogin {
     const recent = (this.failures.get(address) ?? []).filter((t) => t > now - THROTTLE_WINDOW_MS);
     if (recent.length) this.failures.set(address, recent);
     else this.failures.delete(address);
-    return recent.length >= THROTTLE_FAILURES;
+    return recent.length + (this.checking.get(address) ?? 0) >= THROTTLE_FAILURES;
   }
 
   /** Whether `user` is throttled for `address`: too many recent failures, and not an address it used. */
@@ -98,9 +106,9 @@ export class CliLogin {
     else this.accountFailures.delete(user);
     const per = new Map<string, number>();
     let counted = 0;
-    for (const f of recent) {
-      const n = per.get(f.address) ?? 0;
-      per.set(f.address, n + 1);
+    for (const from of [...recent.map((f) => f.address), ...(this.checkingAccount.get(user) ?? [])]) {
+      const n = per.get(from) ?? 0;
+      per.set(from, n + 1);
       if (n < ADDRESS_SHARE) counted++;
     }
     if (counted < ACCOUNT_FAILURES) return false;
@@ -141,14 +149,16 @@ export class CliLogin {
     const accountThrottled = !throttled && this.accountThrottled(a.user, a.address, now);
     const account = this.accounts().get(a.user);
     // Verify for unknown users too, against a dummy hash, so timing does not tell which names exist.
-    const verdict =
-      throttled || accountThrottled ? false : await this.checkPassword(a.password, account?.hash ?? DUMMY_HASH).catch(() => 'not-checked' as const);
-    const ok = verdict === true && account !== undefined;
+    const verdict = throttled || accountThrottled ? false : await this.check(a, account?.hash ?? DUMMY_HASH);
+    // The account as it is now: one removed, or given a new password, while the old one was being
+    // checked does not get in; one whose privilege changed gets the new privilege.
+    const current = this.accounts().get(a.user);
+    const ok = verdict === true && account !== undefined && current?.hash === account.hash;
     const allowed = ok && (a.allowed?.(a.user) ?? true);
     if (ok && allowed) {
       this.recordSuccess(a.user, a.address, now);
-      this.log.info('login', { user: account!.name, via: a.via, address: a.address });
-      return account;
+      this.log.info('login', { user: current!.name, via: a.via, address: a.address });
+      return current;
     }
     // Only a password that was checked counts against the account: a refused attempt guessed nothing.
     const checked = !throttled && !accountThrottled && verdict !== 'not-checked';
@@ -158,5 +168,23 @@ export class CliLogin {
     this.log.info('login-failed', { user: a.user, via: a.via, address: a.address, reason });
     await new Promise((r) => setTimeout(r, this.delayMs));
     return undefined;
+  }
+
+  /** The password check, counted in `checking` while it runs; 'not-checked' when the checker refused it. */
+  private async check(a: CliLoginAttempt, hash: string): Promise<boolean | 'not-checked'> {
+    const address = a.address;
+    if (address === undefined) return this.checkPassword(a.password, hash).catch(() => 'not-checked' as const);
+    this.checking.set(address, (this.checking.get(address) ?? 0) + 1);
+    this.checkingAccount.set(a.user, [...(this.checkingAccount.get(a.user) ?? []), address]);
+    try {
+      return await this.checkPassword(a.password, hash).catch(() => 'not-checked' as const);
+    } finally {
+      const n = this.checking.get(address)! - 1;
+      if (n) this.checking.set(address, n);
+      else this.checking.delete(address);
+      const from = this.checkingAccount.get(a.user)!;
+      from.splice(from.indexOf(address), 1);
+      if (!from.length) this.checkingAccount.delete(a.user);
+    }
   }
 }

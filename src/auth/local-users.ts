@@ -38,9 +38,9 @@ export class LocalUsers implements FirstFactorSource {
       // Too many checks waiting (or the checker stopped): answered as a source that did not answer.
       return { answer: 'timeout' };
     }
-    if (!ok) return { answer: 'reject' };
-    // Remembered only if the hash checked is still the user's: the config may have changed meanwhile.
-    if (this.users().get(user) === hash) this.verified.set(user, { hash, digest: this.digest(password) });
+    // A user removed, or given a new password, while the old one was being checked does not get in.
+    if (!ok || this.users().get(user) !== hash) return { answer: 'reject' };
+    this.verified.set(user, { hash, digest: this.digest(password) });
     return { answer: 'accept' };
   }
 }

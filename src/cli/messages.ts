@@ -19,6 +19,7 @@ export const msg = {
   loginPrompt: (hostname: string) => `${hostname} login: `,
   loginIncorrect: 'Login incorrect',
   badEnablePassword: '% Bad passwords',
+  passwordNotChecked: '% The password could not be checked now (too many waiting); try again', // [OURS]
   noEnablePassword: '% No enable password is set', // [OURS]
 
   // Saving — awplus-spec.md §4.4 design choice

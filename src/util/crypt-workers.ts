@@ -51,9 +51,9 @@ export class CryptWorkers {
   ) {}
 
   /** Whether `password` matches the crypt(3) `hash` (false for a hash that cannot be read). */
-  verify(password: string, hash: string): Promise<boolean> {
-    if (this.closed) return Promise.reject(new Error('password checks are stopped'));
-    if (this.queued >= this.maxQueued) return Promise.reject(new CryptBusy());
+  async verify(password: string, hash: string): Promise<boolean> {
+    if (this.closed) throw new Error('password checks are stopped');
+    if (this.queued >= this.maxQueued) throw new CryptBusy();
     const thread = this.leastBusy();
     const id = this.nextId++;
     this.queued++;

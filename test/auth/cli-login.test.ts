@@ -54,3 +54,36 @@ test('a flood of addresses and names keeps memory bounded', async () => {
   assert.deepEqual(cli.tracked(), { addresses: 50, accounts: 50 }, 'not bounded');
   assert.ok(await cli.login({ user: 'manager', password: 'right-pw', via: 'ssh', address: '198.51.100.7' }), 'the owner cannot log in after the flood');
 });
+
+/** A password check that takes a while, as one in a worker thread does: attempts overlap. */
+const slowCheck = async (password: string, hash: string) => {
+  await new Promise((r) => setTimeout(r, 20));
+  return checkOnEventLoop(password, hash);
+};
+
+test('attempts that arrive together cannot all pass the throttle while their passwords are checked', async () => {
+  const log = memoryLog();
+  const cli = new CliLogin(() => accounts, slowCheck, log, () => 0, 0);
+  const attempts: Promise<unknown>[] = [];
+  for (let i = 0; i < 40; i++) {
+    attempts.push(cli.login({ user: 'manager', password: `guess${i}`, via: 'ssh', address: '192.0.2.66' }));
+    await new Promise((r) => setImmediate(r));
+  }
+  await Promise.all(attempts);
+  const reasons = log.events.filter((e) => e.event === 'login-failed').map((e) => e.fields['reason']);
+  assert.equal(reasons.filter((r) => r === 'bad-password').length, 5, 'more guesses were checked than the per-address limit');
+  assert.equal(reasons.filter((r) => r === 'throttled').length, 35);
+});
+
+test('an account changed while its password is being checked: the old password does not get in, a new privilege applies', async () => {
+  const hash = hashPassword('old-pw');
+  let table = new Map<string, Account>([['op', { name: 'op', privilege: 15, hash }]]);
+  const cli = new CliLogin(() => table, slowCheck, memoryLog(), () => 0, 0);
+  const changedPassword = cli.login({ user: 'op', password: 'old-pw', via: 'ssh', address: '198.51.100.7' });
+  table = new Map([['op', { name: 'op', privilege: 15, hash: hashPassword('new-pw') }]]);
+  assert.equal(await changedPassword, undefined, 'the replaced password got in');
+  table = new Map([['op', { name: 'op', privilege: 15, hash }]]);
+  const demoted = cli.login({ user: 'op', password: 'old-pw', via: 'ssh', address: '198.51.100.7' });
+  table = new Map([['op', { name: 'op', privilege: 1, hash }]]);
+  assert.equal((await demoted)?.privilege, 1, 'the login kept the privilege it had when it started');
+});

@@ -57,7 +57,8 @@ async function setup(settings: Partial<TwoFaSettings> = {}) {
   const twofa = new TwoFactor(await LevelUserStore.open(flash.dir), clock, log, () => s, new Flash(flash.dir), email);
   await twofa.createUser('alice', { secret: SECRET });
   await twofa.createUser('skipper', { skip: true });
-  const local = new Counted(new LocalUsers(() => new Map([['alice', hashPassword('alicepw')], ['skipper', hashPassword('skippw')], ['nobody2fa', hashPassword('pw')]]), checkOnEventLoop));
+  const table = new Map([['alice', hashPassword('alicepw')], ['skipper', hashPassword('skippw')], ['nobody2fa', hashPassword('pw')]]);
+  const local = new Counted(new LocalUsers(() => table, checkOnEventLoop));
   const deps = { twofa, challenges: new ChallengeStore(), now: () => clock.now() };
   const request = (r: Omit<Partial<LoginRequest>, 'password'> & { password: string | Buffer }): LoginRequest => ({
     user: 'alice',

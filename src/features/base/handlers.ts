@@ -17,9 +17,10 @@ export const handlers = {
     const hash = ctx.app.config.current.enablePassword;
     if (!hash) return ctx.error(msg.noEnablePassword);
     const answer = await ctx.session.ask(msg.passwordPrompt, { secret: true });
-    if (answer === null || !(await ctx.app.checkPassword(answer, hash).catch(() => false))) {
-      ctx.app.log.info('enable-failed', { user: ctx.session.user, session: ctx.session.id });
-      ctx.error(msg.badEnablePassword);
+    const ok = answer === null ? false : await ctx.app.checkPassword(answer, hash).catch(() => 'not-checked' as const);
+    if (ok !== true) {
+      ctx.app.log.info('enable-failed', { user: ctx.session.user, session: ctx.session.id, ...(ok === 'not-checked' ? { reason: ok } : {}) });
+      ctx.error(ok === 'not-checked' ? msg.passwordNotChecked : msg.badEnablePassword);
     }
     ctx.session.privilege = 15;
   },
