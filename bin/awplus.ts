@@ -20,6 +20,9 @@ const USAGE = `usage: awplus [--flash DIR]            console session (login on 
 `;
 
 async function main(): Promise<number> {
+  // Read now, not once `ready` is out: whoever waits for that line may stop our parent at once, and a
+  // parent read after it was gone would be init's pid, which never changes (onParentGone).
+  const startedBy = process.ppid;
   let parsed;
   try {
     parsed = parseArgs({
@@ -79,7 +82,7 @@ async function main(): Promise<number> {
       const stop = () => resolve();
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
-      onParentGone(stop);
+      onParentGone(startedBy, stop);
     });
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await running.stop();
@@ -101,9 +104,8 @@ async function main(): Promise<number> {
  * stops us as SIGTERM does. A service should run `node bin/awplus.mjs --daemon` itself
  * (contrib/awplus.service), where this never comes into play.
  */
-function onParentGone(stop: () => void): void {
+function onParentGone(parent: number, stop: () => void): void {
   if (!process.env['npm_command']) return;
-  const parent = process.ppid;
   const timer = setInterval(() => {
     if (process.ppid === parent) return;
     clearInterval(timer);
