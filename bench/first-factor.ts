@@ -6,7 +6,7 @@
  *  - other users' logins (passwords already checked once) one at a time, alone and while first logins
  *    arrive at FIRST_PER_SECOND;
  *  - first logins as fast as radclient sends them, side by side with FreeRADIUS 3.2 checking the same
- *    `$6$` hashes (Crypt-Password: FreeRADIUS runs crypt(3) on every login).
+ *    `$6$` hashes (Crypt-Password: FreeRADIUS runs crypt(3) on every login, one at a time under a mutex).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,9 +83,13 @@ export async function runFirstFactorBench(): Promise<string[]> {
       await daemon.stop();
     }
 
-    const fr = await startFreeradius(FR, FR + 100, { users: burst.map((u) => `${u}\tCrypt-Password := "${hash}"`).join('\n') + '\n', threaded: true });
+    const frUsers = [...burst, 'warm'].map((u) => `${u}\tCrypt-Password := "${hash}"`).join('\n') + '\n';
+    const fr = await startFreeradius(FR, FR + 100, { users: frUsers, threaded: true });
     let theirs: Awaited<ReturnType<typeof radclientLoad>>;
     try {
+      // One login first, alone: FreeRADIUS creates the mutex it runs crypt(3) under at its first check
+      // (src/main/crypt.c, not thread-safe), and checks racing that refused right passwords here.
+      await probeLatency(FR, 'upstreamsecret', [{ user: 'warm', password: () => PASSWORD }]);
       theirs = await radclientLoad(dir, [FR], 'upstreamsecret', burst.map((u) => radclientEntry(u, PASSWORD)));
     } finally {
       await fr.stop();
