@@ -16,7 +16,7 @@ import { base32Decode, hotp } from '../src/twofa/otp.ts';
 import { hashPassword } from '../src/util/crypt.ts';
 import { startFreeradius } from '../test/helpers/freeradius.ts';
 import { startOurDaemon } from './daemon.ts';
-import { IN_FLIGHT, pacedRequests, percentile, probeLatency, RADCLIENTS, radclientEntry, radclientLoad } from './load.ts';
+import { IN_FLIGHT, pacedRequests, percentile, probeLatency, RADCLIENTS, radclientEntry, radclientLoad, scrv1 } from './load.ts';
 
 /** Users whose password was checked once already: the others, whose latency is measured. */
 const STEADY = 1000;
@@ -31,9 +31,8 @@ const OURS = 21832;
 const FR = 21833;
 const quiet = { info() {}, error() {} };
 
-const b64 = (s: string) => Buffer.from(s).toString('base64');
-/** PAP + HOTP in one password field (SCRV1), the user's `counter`th code. */
-const scrv1 = (counter: number) => `SCRV1:${b64(PASSWORD)}:${b64(hotp(KEY, counter))}`;
+/** PAP + HOTP in one password field, the user's `counter`th code. */
+const login = (counter: number) => scrv1(PASSWORD, hotp(KEY, counter));
 const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 const ms = (sorted: readonly number[]) => `p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms`;
 
@@ -63,21 +62,22 @@ export async function runFirstFactorBench(): Promise<string[]> {
     let alone: number[], during: number[], first: Awaited<ReturnType<typeof pacedRequests>>, ours: Awaited<ReturnType<typeof radclientLoad>>;
     try {
       // The steady users' first logins (counter 1), unmeasured: from now on their passwords are known.
-      const w = await radclientLoad(dir, [OURS], 'benchsecret', steady.map((u) => radclientEntry(u, scrv1(1))));
+      const w = await radclientLoad(dir, [OURS], 'benchsecret', steady.map((u) => radclientEntry(u, login(1))));
       if (w.accepted !== STEADY) throw new Error(`first logins accepted ${w.accepted} of ${STEADY}: ${w.out}`);
       // Their next logins, one at a time, the users in turn, each with its next code when it is sent.
       const counters = new Map(steady.map((u) => [u, 1]));
       const nextCode = (u: string) => {
         counters.set(u, counters.get(u)! + 1);
-        return scrv1(counters.get(u)!);
+        return login(counters.get(u)!);
       };
-      const steadyLogins = (n: number) => Array.from({ length: n }, (_, k) => ({ user: steady[k % STEADY]!, password: () => nextCode(steady[k % STEADY]!) }));
+      const steadyLogins = (n: number) =>
+        Array.from({ length: n }, (_, k) => steady[k % STEADY]!).map((user) => ({ user, password: () => nextCode(user) }));
       const timer = (msecs: number) => new Promise((r) => setTimeout(r, msecs));
       alone = await probeLatency(OURS, 'benchsecret', steadyLogins(20_000), timer(2000));
-      const firsts = pacedRequests(OURS, 'benchsecret', paced.map((u) => ({ user: u, password: scrv1(1) })), FIRST_PER_SECOND);
+      const firsts = pacedRequests(OURS, 'benchsecret', paced.map((u) => ({ user: u, password: login(1) })), FIRST_PER_SECOND);
       [during, first] = await Promise.all([probeLatency(OURS, 'benchsecret', steadyLogins(40_000), firsts), firsts]);
       if (first.accepted !== paced.length) throw new Error(`paced first logins accepted ${first.accepted} of ${paced.length} (${first.unanswered} unanswered)`);
-      ours = await radclientLoad(dir, [OURS], 'benchsecret', burst.map((u) => radclientEntry(u, scrv1(1))));
+      ours = await radclientLoad(dir, [OURS], 'benchsecret', burst.map((u) => radclientEntry(u, login(1))));
       if (ours.accepted !== BURST) throw new Error(`ours accepted ${ours.accepted} of ${BURST} first logins: ${ours.out}`);
     } finally {
       await daemon.stop();

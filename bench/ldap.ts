@@ -22,6 +22,7 @@ import { hashPassword } from '../src/util/crypt.ts';
 import { BASE_DN, READER_DN, READER_PASSWORD, startSlapd } from '../test/helpers/slapd.ts';
 import { peer } from '../test/helpers/peers.ts';
 import { freeUdpPort } from '../test/helpers/ports.ts';
+import { scrv1 } from './load.ts';
 
 const USERS = 500;
 const CODES = 6;
@@ -29,7 +30,6 @@ const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 const KEY = base32Decode(SECRET)!;
 const quiet = { info() {}, error() {} };
 
-const b64 = (s: string) => Buffer.from(s).toString('base64');
 const user = (i: number) => `lb${i}`;
 const entry = (name: string, password: string) => `User-Name = "${name}"\nUser-Password = "${password}"\nMessage-Authenticator = 0x00\n`;
 
@@ -48,7 +48,7 @@ async function radclient(file: string, port: number): Promise<{ seconds: number;
 /** Counters `first … first+CODES-1` for every user, in rounds (a user's next code after its previous one). */
 function loadFile(dir: string, name: string, first: number): string {
   const lines: string[] = [];
-  for (let c = first; c < first + CODES; c++) for (let u = 0; u < USERS; u++) lines.push(entry(user(u), `SCRV1:${b64('benchpw')}:${b64(hotp(KEY, c))}`));
+  for (let c = first; c < first + CODES; c++) for (let u = 0; u < USERS; u++) lines.push(entry(user(u), scrv1('benchpw', hotp(KEY, c))));
   const file = join(dir, name);
   writeFileSync(file, lines.join('\n'));
   return file;

@@ -18,6 +18,18 @@ import { peer } from '../test/helpers/peers.ts';
 export const RADCLIENTS = 2;
 export const IN_FLIGHT = 100;
 
+/** PAP and the code in one User-Password (OpenVPN's static challenge, SCRV1). */
+export const scrv1 = (password: string, code: string) => `SCRV1:${Buffer.from(password).toString('base64')}:${Buffer.from(code).toString('base64')}`;
+
+/** An Access-Request with User-Name and a hidden User-Password (RFC 2865 §5.2), for the probes. */
+export function papRequest(identifier: number, user: string, password: string, secret: Buffer): Buffer {
+  const auth = randomBytes(16);
+  return encodeRequest(identifier, auth, [
+    { type: Attr.UserName, value: Buffer.from(user) },
+    { type: Attr.UserPassword, value: hidePassword(Buffer.from(password), secret, auth) },
+  ], secret);
+}
+
 /** One request in radclient's input format (with a Message-Authenticator). */
 export const radclientEntry = (user: string, password: string) => `User-Name = "${user}"\nUser-Password = "${password}"\nMessage-Authenticator = 0x00\n`;
 
@@ -59,11 +71,7 @@ export async function probeLatency(port: number, secret: string, requests: reado
   void until?.then(() => (stop = true));
   for (const [id, r] of requests.entries()) {
     if (stop) break;
-    const auth = randomBytes(16);
-    const pkt = encodeRequest(id & 0xff, auth, [
-      { type: Attr.UserName, value: Buffer.from(r.user) },
-      { type: Attr.UserPassword, value: hidePassword(Buffer.from(r.password()), s, auth) },
-    ], s);
+    const pkt = papRequest(id & 0xff, r.user, r.password(), s);
     const t0 = performance.now();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
@@ -116,12 +124,8 @@ export async function pacedRequests(
   for (const [i, r] of requests.entries()) {
     const due = start + (i * 1000) / perSecond;
     if (due > performance.now()) await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
-    const auth = randomBytes(16);
     const id = i & 0xff;
-    const pkt = encodeRequest(id, auth, [
-      { type: Attr.UserName, value: Buffer.from(r.user) },
-      { type: Attr.UserPassword, value: hidePassword(Buffer.from(r.password), s, auth) },
-    ], s);
+    const pkt = papRequest(id, r.user, r.password, s);
     sentAt.set(id, performance.now());
     socket.send(pkt, port, '127.0.0.1');
   }

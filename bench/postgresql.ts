@@ -22,8 +22,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { App } from '../src/app.ts';
-import { encodeRequest, hidePassword } from '../src/radius/crypto.ts';
-import { Attr } from '../src/radius/packet.ts';
 import { base32Decode, hotp, randomSecret, timeStep } from '../src/twofa/otp.ts';
 import { PostgresUserStore } from '../src/twofa/store/postgresql.ts';
 import { newUser } from '../src/twofa/types.ts';
@@ -31,7 +29,7 @@ import { ApplianceClock } from '../src/util/clock.ts';
 import { startFreeradius } from '../test/helpers/freeradius.ts';
 import { peer } from '../test/helpers/peers.ts';
 import { type OurDaemon, startOurDaemon } from './daemon.ts';
-import { IN_FLIGHT, RADCLIENTS, radclientEntry, radclientLoad } from './load.ts';
+import { IN_FLIGHT, papRequest, RADCLIENTS, radclientEntry, radclientLoad } from './load.ts';
 import { DB_NAME, PgServer } from '../test/helpers/postgres.ts';
 
 const USERS = 4000;
@@ -79,12 +77,7 @@ async function direct(app: App, logins: readonly Login[]): Promise<{ rate: numbe
     Array.from({ length: IN_FLIGHT }, async (_, w) => {
       while (next < logins.length) {
         const l = logins[next++]!;
-        const auth = randomBytes(16);
-        const code = hotp(base32Decode(l.secret)!, timeStep(Date.now()));
-        const packet = encodeRequest(w, auth, [
-          { type: Attr.UserName, value: Buffer.from(l.user) },
-          { type: Attr.UserPassword, value: hidePassword(Buffer.from(code), secret, auth) },
-        ], secret);
+        const packet = papRequest(w, l.user, hotp(base32Decode(l.secret)!, timeStep(Date.now())), secret);
         const reply = await app.radius.server.handle(packet, { address: '127.0.0.1', port: 40000 + w });
         if (reply?.[0] === 2) accepted++;
       }

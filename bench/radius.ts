@@ -16,7 +16,7 @@ import { base32Decode, hotp } from '../src/twofa/otp.ts';
 import { hashPassword } from '../src/util/crypt.ts';
 import { startFreeradius } from '../test/helpers/freeradius.ts';
 import { startOurDaemon } from './daemon.ts';
-import { IN_FLIGHT, percentile, probeLatency, RADCLIENTS, radclientEntry, radclientLoad } from './load.ts';
+import { IN_FLIGHT, percentile, probeLatency, RADCLIENTS, radclientEntry, radclientLoad, scrv1 } from './load.ts';
 
 const USERS = 1000;
 const CODES = 20;
@@ -27,7 +27,6 @@ const OURS = 21812;
 const FR = 21813;
 const quiet = { info() {}, error() {} };
 
-const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 
 
@@ -53,13 +52,13 @@ export async function runRadiusBench(): Promise<string[]> {
   let oursLatency: number[];
   try {
     // Warm-up: counter 1 of every user (also fills the first-factor cache, as a day of logins would).
-    const w = await radclientLoad(dir, [OURS], 'benchsecret', Array.from({ length: USERS + PROBES }, (_, i) => radclientEntry(`u${i}`, `SCRV1:${b64('benchpw')}:${b64(hotp(KEY, 1))}`)));
+    const w = await radclientLoad(dir, [OURS], 'benchsecret', Array.from({ length: USERS + PROBES }, (_, i) => radclientEntry(`u${i}`, scrv1('benchpw', hotp(KEY, 1)))));
     if (w.accepted !== USERS + PROBES) throw new Error(`warm-up accepted ${w.accepted}: ${w.out}`);
 
     // Timed: counters 2 … CODES+1, each user's codes USERS entries apart (and so in the same radclient, in order).
     const lines: string[] = [];
-    for (let c = 2; c < 2 + CODES; c++) for (let u = 0; u < USERS; u++) lines.push(radclientEntry(`u${u}`, `SCRV1:${b64('benchpw')}:${b64(hotp(KEY, c))}`));
-    const probeOurs = Array.from({ length: PROBES }, (_, i) => ({ user: `u${USERS + i}`, password: () => `SCRV1:${b64('benchpw')}:${b64(hotp(KEY, 2))}` }));
+    for (let c = 2; c < 2 + CODES; c++) for (let u = 0; u < USERS; u++) lines.push(radclientEntry(`u${u}`, scrv1('benchpw', hotp(KEY, c))));
+    const probeOurs = Array.from({ length: PROBES }, (_, i) => ({ user: `u${USERS + i}`, password: () => scrv1('benchpw', hotp(KEY, 2)) }));
     [ours, oursLatency] = await Promise.all([radclientLoad(dir, [OURS], 'benchsecret', lines), probeLatency(OURS, 'benchsecret', probeOurs)]);
   } finally {
     await daemon.stop();

@@ -172,19 +172,27 @@ export class CliLogin {
 
   /** The password check, counted in `checking` while it runs; 'not-checked' when the checker refused it. */
   private async check(a: CliLoginAttempt, hash: string): Promise<boolean | 'not-checked'> {
-    const address = a.address;
-    if (address === undefined) return this.checkPassword(a.password, hash).catch(() => 'not-checked' as const);
-    this.checking.set(address, (this.checking.get(address) ?? 0) + 1);
-    this.checkingAccount.set(a.user, [...(this.checkingAccount.get(a.user) ?? []), address]);
+    const done = a.address === undefined ? undefined : this.startChecking(a.user, a.address);
     try {
-      return await this.checkPassword(a.password, hash).catch(() => 'not-checked' as const);
+      return await this.checkPassword(a.password, hash);
+    } catch {
+      return 'not-checked';
     } finally {
+      done?.();
+    }
+  }
+
+  /** Counts an attempt from `address` for `user` as being checked; the function returned uncounts it. */
+  private startChecking(user: string, address: string): () => void {
+    this.checking.set(address, (this.checking.get(address) ?? 0) + 1);
+    this.checkingAccount.set(user, [...(this.checkingAccount.get(user) ?? []), address]);
+    return () => {
       const n = this.checking.get(address)! - 1;
       if (n) this.checking.set(address, n);
       else this.checking.delete(address);
-      const from = this.checkingAccount.get(a.user)!;
+      const from = this.checkingAccount.get(user)!;
       from.splice(from.indexOf(address), 1);
-      if (!from.length) this.checkingAccount.delete(a.user);
-    }
+      if (!from.length) this.checkingAccount.delete(user);
+    };
   }
 }
