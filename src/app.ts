@@ -38,10 +38,11 @@ import { NtpClient, type NtpClientOptions, type SteerableClock } from './time/nt
 import { SshServer, type SshHost } from './transports/ssh.ts';
 import { startTwoFactor } from './twofa/start.ts';
 import type { TwoFactor } from './twofa/facade.ts';
+import { skewOf } from './twofa/verifier.ts';
 import { UserStores } from './twofa/store/stores.ts';
 import { ApplianceClock } from './util/clock.ts';
-import { hashPassword } from './util/crypt.ts';
-import { CryptWorkers } from './util/crypt-workers.ts';
+import { hashPassword, verifyPassword } from './util/crypt.ts';
+import { WorkerPool } from './util/worker-pool.ts';
 import { Flash } from './util/flash.ts';
 import { acquireFlashLock, type FlashLock } from './util/flash-lock.ts';
 import { AuditTrail, jsonLine, teeLog, type Log } from './util/log.ts';
@@ -55,6 +56,9 @@ import { RegistrationService } from './web/index.ts';
  */
 const BULK_EVENTS = new Set(['radius-drops', 'login-failed', 'ssh-connection-error', 'web-registration-failed', 'web-rate-limited', 'web-csrf-rejected']);
 
+/** The modules whose exports run in the worker threads (worker-pool.ts). */
+const CRYPT = new URL('./util/crypt.ts', import.meta.url);
+const VERIFIER = new URL('./twofa/verifier.ts', import.meta.url);
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
 export interface AppOptions {
@@ -102,8 +106,9 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
   /** The SNTP client (`ntp server`): steers `clock`, started after boot like the listeners. */
   readonly ntp: NtpClient;
   private readonly cliLogin: CliLogin;
-  /** crypt(3) checks for every front door, in worker threads: none of them holds the event loop. */
-  private readonly crypt: CryptWorkers;
+  /** crypt(3) checks and hashes for every front door, in worker threads: none of them holds the event loop. */
+  private readonly checkPassword: (password: string, hash: string) => Promise<boolean>;
+  private readonly hashPassword: (password: string) => Promise<string>;
   private readonly view: Appliance;
   private bootedAt = 0;
   bootReport: BootReport = { file: '', errors: [] };
@@ -120,6 +125,8 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     private readonly lock: FlashLock,
     /** The permanent log in flash and the syslog sender, behind `log` (stop() closes them). */
     readonly logs: LogSinks,
+    /** Where CPU-heavy work runs (crypt(3), the skew search), off the event loop. */
+    private readonly threads: WorkerPool,
     openvpnHost: OpenVpnHostOptions = {},
     ntpOptions: AppOptions['ntp'] = {},
   ) {
@@ -135,8 +142,8 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     this.ldap = new Ldap({ clock, log });
     // One login decision for every front door: single use, lockout and challenges are shared.
     const decide = (r: LoginRequest) => login(r, { twofa, challenges, now });
-    this.crypt = new CryptWorkers(log);
-    const checkPassword = (password: string, hash: string) => this.crypt.verify(password, hash);
+    const checkPassword = (this.checkPassword = threads.bind(CRYPT, verifyPassword));
+    this.hashPassword = threads.bind(CRYPT, hashPassword);
     this.radius = new Radius({
       settings: this.config.derived(radiusSettings),
       login: decide,
@@ -192,6 +199,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     const flash = new Flash(options.flash);
     const lock = acquireFlashLock(flash);
     let sinks: LogSinks | undefined;
+    let threads: WorkerPool | undefined;
     try {
       const bootEnv = new BootEnv(flash);
       const clock = options.clock ?? new ApplianceClock(bootEnv.clockOffset());
@@ -208,6 +216,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
       const log = new AuditTrail(options.log ? teeLog(options.log, sinks.deferred) : sinks.deferred, now, 1000, { is: (e) => BULK_EVENTS.has(e), size: 500 });
       if (flash.tightenedFrom !== undefined) log.info('flash-permissions-tightened', { dir: flash.dir, from: flash.tightenedFrom.toString(8).padStart(4, '0'), to: '0700' });
       const stores = await UserStores.open(flash.dir, clock, log);
+      threads = new WorkerPool(log);
       const twofa = startTwoFactor(
         {
           flash,
@@ -216,10 +225,11 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
           settings: config.derived(twofaSettings),
           smtp: config.derived(smtpSettings),
           template: () => emailTemplate(config.current, flash),
+          searchSkew: threads.bind(VERIFIER, skewOf),
         },
         stores,
       );
-      const app = new App(flash, bootEnv, clock, log, config, twofa, stores, lock, sinks, options.openvpn, options.ntp);
+      const app = new App(flash, bootEnv, clock, log, config, twofa, stores, lock, sinks, threads, options.openvpn, options.ntp);
       await app.boot().catch(async (e: unknown) => {
         await app.ntp.stop();
         await twofa.close();
@@ -228,6 +238,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
       stores.warm();
       return app;
     } catch (e) {
+      await threads?.close();
       sinks?.deferred.flush();
       await sinks?.syslog.close(0);
       await sinks?.permanent.close();
@@ -256,7 +267,8 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
       renderRunning: (section) => renderRunning(app.config.current, (t) => app.secrets.seal(t), section),
       sessions: () => app.sessions.list(),
       reboot: () => app.reboot(),
-      checkPassword: (password, hash) => app.crypt.verify(password, hash),
+      checkPassword: app.checkPassword,
+      hashPassword: app.hashPassword,
     };
   }
 
@@ -351,7 +363,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
     await this.openvpn.stop();
     await this.registration.stop();
     // Checks still waiting end as unanswered (the logins fail) rather than go on into a closing store.
-    await this.crypt.close();
+    await this.threads.close();
     await this.twofa.close();
     // Last, so what the shutdown logged is in them: datagrams in flight get a moment, and the
     // permanent log writes its queue and fsyncs before the flash is released.

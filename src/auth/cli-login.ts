@@ -9,8 +9,7 @@
  *   address counts for at most a few of those failures, so it alone can never throttle an account
  *   for everyone, and the addresses the account logged in from, and the console, stay open.
  */
-import { hashPassword } from '../util/crypt.ts';
-import type { PasswordCheck } from '../util/crypt-workers.ts';
+import { hashPassword, type PasswordCheck } from '../util/crypt.ts';
 import type { Log } from '../util/log.ts';
 
 /** A local account as the login sees it. */
@@ -70,7 +69,7 @@ export class CliLogin {
    * Attempts whose password is being checked now (in a worker thread): by address, and each account's
    * with the address it came from. They count as failures until answered, so attempts that arrive
    * together cannot all pass the throttle before any of them has failed. At most the checker's queue
-   * (util/crypt-workers.ts) is in here at once.
+   * (util/worker-pool.ts) is in here at once.
    */
   private readonly checking = new Map<string, number>();
   private readonly checkingAccount = new Map<string, string[]>();

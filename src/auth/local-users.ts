@@ -1,9 +1,9 @@
 /**
  * The first factor from a table of local users (the built-in RADIUS server's `user NAME password`):
- * crypt(3) hashes, checked in constant time per hash, off the event loop (util/crypt-workers.ts).
+ * crypt(3) hashes, checked in constant time per hash, off the event loop (util/worker-pool.ts).
  */
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { PasswordCheck } from '../util/crypt-workers.ts';
+import type { PasswordCheck } from '../util/crypt.ts';
 import type { FirstFactorResult, FirstFactorSource } from './types.ts';
 
 export class LocalUsers implements FirstFactorSource {

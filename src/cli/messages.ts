@@ -20,6 +20,7 @@ export const msg = {
   loginIncorrect: 'Login incorrect',
   badEnablePassword: '% Bad passwords',
   passwordNotChecked: '% The password could not be checked now (too many waiting); try again', // [OURS]
+  passwordNotHashed: '% The password could not be hashed now (too many waiting); try again', // [OURS]
   noEnablePassword: '% No enable password is set', // [OURS]
 
   // Saving — awplus-spec.md §4.4 design choice

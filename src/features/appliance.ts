@@ -111,6 +111,8 @@ export interface Appliance {
   reboot(): Promise<unknown>;
   /** Checks a password against a crypt(3) hash off the event loop (rejects when too many are waiting). */
   checkPassword(password: string, hash: string): Promise<boolean>;
+  /** Hashes a new password for crypt(3) off the event loop (rejects when too many are waiting). */
+  hashPassword(password: string): Promise<string>;
 }
 
 /** Handler and context types specialised to the appliance. */

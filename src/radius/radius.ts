@@ -7,7 +7,7 @@ import type { Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { LocalUsers } from '../auth/local-users.ts';
 import type { FirstFactorSource, LoginDecision, LoginRequest } from '../auth/types.ts';
-import type { PasswordCheck } from '../util/crypt-workers.ts';
+import type { PasswordCheck } from '../util/crypt.ts';
 import { isV6 } from '../util/ip.ts';
 import { Listener, type ListenerStatus } from '../util/listener.ts';
 import type { Log } from '../util/log.ts';

@@ -14,7 +14,7 @@ import { base32Decode, randomScratchCodes, randomSecret, scratchIndex, timeStep 
 import { StoreUnavailableError, type UserStore } from './store/types.ts';
 import { newUser, type TwoFaSettings, type TwoFaUser } from './types.ts';
 import { decodeUserData, encodeUserData } from './user-data.ts';
-import { failed, verifyCode, type VerifyOutcome, type VerifyReason } from './verifier.ts';
+import { failed, type SkewSearch, verifyCode, type VerifyOutcome, type VerifyReason } from './verifier.ts';
 
 /** Minimum secret size: 26 base32 characters = 128 bits (awplus-spec.md §2.2 [FOUND S1]: SECRET は26文字以上). */
 export const MIN_SECRET_CHARS = 26;
@@ -119,6 +119,8 @@ export class TwoFactor {
     private readonly log: Log,
     private readonly settings: () => TwoFaSettings,
     private readonly flash: Flash,
+    /** The worst-case skew search (skewOf), off the event loop in the appliance. */
+    private readonly searchSkew: SkewSearch,
     /** E-mail OTP (SPEC §7); absent where no mail can be sent (engine tests). */
     readonly email?: EmailOtp,
   ) {}
@@ -336,7 +338,7 @@ export class TwoFactor {
     if (!user) return { kind: 'settled', ok: false, reason: 'no-user' };
     if (user.kind === 'skip') return { kind: 'settled', ok: true, reason: 'skip-2fa' };
     if (user.kind === 'email') return { kind: 'settled', ok: false, reason: 'no-code' };
-    const outcome = await verifyCode(user, input, now, this.settings(), base32Decode(user.secret)!);
+    const outcome = await verifyCode(user, input, now, this.settings(), base32Decode(user.secret)!, this.searchSkew);
     if (!outcome.ok) {
       await this.fail(user, outcome);
       return { kind: 'settled', ok: false, reason: outcome.reason };
@@ -383,7 +385,7 @@ export class TwoFactor {
       const fresh = await this.store.get(user.name);
       if (!fresh || (fresh.kind !== 'totp' && fresh.kind !== 'hotp')) return { ok: false, reason: 'no-user' };
       current = fresh;
-      next = await verifyCode(fresh, input, now, this.settings(), base32Decode(fresh.secret)!);
+      next = await verifyCode(fresh, input, now, this.settings(), base32Decode(fresh.secret)!, this.searchSkew);
       if (!next.ok) {
         await this.fail(fresh, next);
         return { ok: false, reason: next.reason };

@@ -25,7 +25,7 @@ const COUNTER = Buffer.alloc(8);
  * libpam compares them (`hash == (unsigned int)code`): one comparison, no time to learn from, and no
  * string or buffer made per step of a window or a skew search.
  */
-export function hotpValue(key: Buffer, counter: number): number {
+export function hotpValue(key: Uint8Array, counter: number): number {
   COUNTER.writeUInt32BE(Math.floor(counter / 0x1_0000_0000), 0);
   COUNTER.writeUInt32BE(counter >>> 0, 4);
   const h = createHmac('sha1', key).update(COUNTER).digest();

@@ -10,6 +10,7 @@ import { EmailOtp, type EmailTemplate } from './email-otp.ts';
 import { TwoFactor } from './facade.ts';
 import type { UserStore } from './store/types.ts';
 import type { TwoFaSettings } from './types.ts';
+import type { SkewSearch } from './verifier.ts';
 
 export interface TwoFactorOptions {
   readonly flash: Flash;
@@ -20,6 +21,8 @@ export interface TwoFactorOptions {
   readonly smtp: () => SmtpSettings | undefined;
   /** The code mail's template (`2fa email-template`, read at send time). */
   readonly template: () => EmailTemplate;
+  /** The worst-case skew search, in a worker thread (app.ts). */
+  readonly searchSkew: SkewSearch;
 }
 
 /** Builds the facade over the appliance's user store (UserStores: embedded or shared, SPEC §16). */
@@ -29,5 +32,5 @@ export function startTwoFactor(o: TwoFactorOptions, store: UserStore): TwoFactor
     if (!smtp) throw new Error('mail from and mail smtpserver are not configured');
     return smtpMailer(smtp);
   };
-  return new TwoFactor(store, o.clock, o.log, o.settings, o.flash, new EmailOtp(mailer, o.template, o.clock, o.log));
+  return new TwoFactor(store, o.clock, o.log, o.settings, o.flash, o.searchSkew, new EmailOtp(mailer, o.template, o.clock, o.log));
 }

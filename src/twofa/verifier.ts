@@ -1,7 +1,8 @@
 /**
  * The second-factor check with google-authenticator-libpam semantics and AW+ defaults
- * (shared/research/2fa-engine.md §1, SPEC §5). Pure apart from yielding during the long skew search:
- * it gets a user record, the input and the time, and returns the decision plus the record to store.
+ * (shared/research/2fa-engine.md §1, SPEC §5). Pure: it gets a user record, the input and the time,
+ * and returns the decision plus the record to store; the long skew search is handed in (the appliance
+ * runs it in a worker thread, so it holds no other login).
  */
 import { hotpValue, SCRATCH_CODE, scratchIndex, timeStep } from './otp.ts';
 import type { TwoFaSettings, TwoFaUser } from './types.ts';
@@ -29,20 +30,17 @@ export interface VerifyOutcome {
   readonly learnedSkew?: number;
 }
 
-/** Steps searched per slice of the skew search before yielding to other requests. */
-const SEARCH_SLICE = 256;
-
 /** TOTP window W as libpam: steps base-floor((W-1)/2) … base+floor(W/2) (2fa-engine.md §1.4). */
 export function windowOffsets(w: number): [number, number] {
   return [0 - Math.floor((w - 1) / 2), Math.floor(w / 2)];
 }
 
 /**
- * Searches ±maxSkew steps around `tm` for `code`, nearest first (−i before +i), without stopping at
- * the first hit so the time taken does not tell how far the code was (libpam check_time_skew).
- * Yields every SEARCH_SLICE steps so a worst-case search does not stall the event loop.
+ * libpam check_time_skew: searches ±maxSkew steps around `tm` for `code`, nearest first (−i before
+ * +i), without stopping at the first hit so the time taken does not tell how far the code was. About
+ * 11 ms for ±3000 steps.
  */
-export async function searchSkew(key: Buffer, code: string, tm: number, maxSkew: number): Promise<number | undefined> {
+export function skewOf(key: Uint8Array, code: string, tm: number, maxSkew: number): number | undefined {
   const value = Number(code);
   let found: number | undefined;
   for (let i = 1; i <= maxSkew; i++) {
@@ -50,10 +48,12 @@ export async function searchSkew(key: Buffer, code: string, tm: number, maxSkew:
     const ahead = hotpValue(key, tm + i) === value;
     if (found === undefined && behind) found = -i;
     if (found === undefined && ahead) found = i;
-    if (i % SEARCH_SLICE === 0) await new Promise((r) => setImmediate(r));
   }
   return found;
 }
+
+/** skewOf as the verifier is given it: in a worker thread (app.ts), or in place (tests). */
+export type SkewSearch = (key: Uint8Array, code: string, tm: number, maxSkew: number) => Promise<number | undefined>;
 
 /**
  * The lockout rule (RFC 4226 §7.3, ours): `failures` failures within `period` seconds lock for `period`
@@ -77,7 +77,7 @@ function succeeded(user: TwoFaUser, reason: VerifyReason, now: number, extra: Pa
 }
 
 /** Checks `input` for `user` at appliance time `now` (ms). */
-export async function verifyCode(user: TwoFaUser, input: string, now: number, s: TwoFaSettings, key: Buffer): Promise<VerifyOutcome> {
+export async function verifyCode(user: TwoFaUser, input: string, now: number, s: TwoFaSettings, key: Buffer, search: SkewSearch): Promise<VerifyOutcome> {
   if (user.lockedUntil !== undefined && now < user.lockedUntil) return { ok: false, reason: 'locked-out', next: user };
   const code = input.trim();
 
@@ -115,12 +115,14 @@ export async function verifyCode(user: TwoFaUser, input: string, now: number, s:
     return succeeded(user, 'ok-totp', now, { lastStep: Math.max(matched, user.lastStep ?? matched) });
   }
   if (!s.skewAdjust) return failed(user, 'bad-code', now, s);
-  return learnSkew(user, code, tm, now, s, key);
+  return learnSkew(user, code, tm, now, s, key, search);
 }
 
 /** libpam check_time_skew (2fa-engine.md §1.7), with the third attempt's step marked used. */
-async function learnSkew(user: TwoFaUser, code: string, tm: number, now: number, s: TwoFaSettings, key: Buffer): Promise<VerifyOutcome> {
-  const skew = await searchSkew(key, code, tm, s.maxSkew);
+async function learnSkew(user: TwoFaUser, code: string, tm: number, now: number, s: TwoFaSettings, key: Buffer, search: SkewSearch): Promise<VerifyOutcome> {
+  // A search that could not run (the worker threads busy or stopping; a failed thread is logged by
+  // them) finds nothing: the code is outside the window, a failure whether or not it is searched.
+  const skew = await search(key, code, tm, s.maxSkew).catch(() => undefined);
   if (skew === undefined) return failed(user, 'bad-code', now, s);
   const last = user.skewHistory[user.skewHistory.length - 1];
   // The same code twice in a row: the user is "getting desperate"; nothing learned.

@@ -216,8 +216,8 @@ export function isCryptHash(s: string): boolean {
  * how much of the hash matched.
  *
  * Never throws: anything that is not isCryptHash, or non-string input, is simply false. Hashes with more
- * than 1,000,000 rounds are refused (false) rather than computed, to bound the time one login can hold
- * the shared event loop.
+ * than 1,000,000 rounds are refused (false) rather than computed, to bound the time one check can take
+ * (a worker thread's, worker-pool.ts).
  */
 export function verifyPassword(password: string, hash: string): boolean {
   try {
@@ -233,3 +233,6 @@ export function verifyPassword(password: string, hash: string): boolean {
     return false;
   }
 }
+
+/** How the front doors check a password against a crypt(3) hash: verifyPassword in a worker thread (app.ts). */
+export type PasswordCheck = (password: string, hash: string) => Promise<boolean>;

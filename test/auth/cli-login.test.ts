@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { ACCOUNT_FAILURES, CliLogin, type Account } from '../../src/auth/cli-login.ts';
 import { hashPassword } from '../../src/util/crypt.ts';
 import { memoryLog } from '../../src/util/log.ts';
-import { checkOnEventLoop } from '../helpers/password-check.ts';
+import { checkOnEventLoop } from '../helpers/on-event-loop.ts';
 
 const accounts = new Map<string, Account>([['manager', { name: 'manager', privilege: 15, hash: hashPassword('right-pw') }]]);
 

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LocalUsers } from '../../src/auth/local-users.ts';
 import { hashPassword } from '../../src/util/crypt.ts';
-import { CryptBusy } from '../../src/util/crypt-workers.ts';
-import { checkOnEventLoop } from '../helpers/password-check.ts';
+import { PoolBusy } from '../../src/util/worker-pool.ts';
+import { checkOnEventLoop } from '../helpers/on-event-loop.ts';
 
 const pw = (s: string) => Buffer.from(s);
 
@@ -25,7 +25,7 @@ test('a password is checked in full once, then remembered while the hash stays t
 });
 
 test('a check the checker refuses (too many waiting) is no verdict', async () => {
-  const local = new LocalUsers(() => new Map([['bob', hashPassword('bobpw')]]), () => Promise.reject(new CryptBusy()));
+  const local = new LocalUsers(() => new Map([['bob', hashPassword('bobpw')]]), () => Promise.reject(new PoolBusy()));
   assert.equal((await local.check('bob', pw('bobpw'))).answer, 'timeout');
 });
 

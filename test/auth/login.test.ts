@@ -21,7 +21,7 @@ import { hashPassword } from '../../src/util/crypt.ts';
 import { Flash } from '../../src/util/flash.ts';
 import { memoryLog } from '../../src/util/log.ts';
 import { tempFlash } from '../helpers/app.ts';
-import { checkOnEventLoop } from '../helpers/password-check.ts';
+import { checkOnEventLoop, searchOnEventLoop } from '../helpers/on-event-loop.ts';
 
 const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 const T = 1_700_000_010_000;
@@ -54,7 +54,7 @@ async function setup(settings: Partial<TwoFaSettings> = {}) {
   const mails: { to: string; text: string }[] = [];
   const mailer: Mailer = { send: async (to, _subject, text) => void mails.push({ to, text }) };
   const email = new EmailOtp(() => mailer, () => ({ subject: 'code', body: '%%CODE%%' }), clock, log);
-  const twofa = new TwoFactor(await LevelUserStore.open(flash.dir), clock, log, () => s, new Flash(flash.dir), email);
+  const twofa = new TwoFactor(await LevelUserStore.open(flash.dir), clock, log, () => s, new Flash(flash.dir), searchOnEventLoop, email);
   await twofa.createUser('alice', { secret: SECRET });
   await twofa.createUser('skipper', { skip: true });
   const table = new Map([['alice', hashPassword('alicepw')], ['skipper', hashPassword('skippw')], ['nobody2fa', hashPassword('pw')]]);

@@ -21,7 +21,7 @@ import { hashPassword } from '../../src/util/crypt.ts';
 import { Flash } from '../../src/util/flash.ts';
 import { memoryLog } from '../../src/util/log.ts';
 import { tempFlash } from '../helpers/app.ts';
-import { checkOnEventLoop } from '../helpers/password-check.ts';
+import { checkOnEventLoop, searchOnEventLoop } from '../helpers/on-event-loop.ts';
 
 const T = 1_700_000_010_000;
 
@@ -31,7 +31,7 @@ async function setup(o: { settings?: Partial<TwoFaSettings>; backend?: Partial<S
   const clock = new ManualClock(T);
   const s: TwoFaSettings = { ...TWOFA_DEFAULTS, enabled: true, emailOtp: false, label: 'VPN gateway', issuer: 'Example Corp', lockoutFailures: 3, lockoutPeriod: 60, ...o.settings };
   const log = memoryLog();
-  const twofa = new TwoFactor(await LevelUserStore.open(flash.dir), clock, log, () => s, new Flash(flash.dir));
+  const twofa = new TwoFactor(await LevelUserStore.open(flash.dir), clock, log, () => s, new Flash(flash.dir), searchOnEventLoop);
   const users = new Map(['alice', 'bob', 'carol', 'dave', 'skipper', 'mailer'].map((n) => [n, hashPassword(`${n}-pw`)]));
   const local = new Counted(new LocalUsers(() => users, checkOnEventLoop));
   const backend = new SelfRegistration({ twofa, firstFactor: () => local, settings: () => s, clock, monotonic: () => performance.now(), log, failureFloorMs: 0, ...o.backend });

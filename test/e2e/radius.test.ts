@@ -231,3 +231,34 @@ test("a user's slow crypt(3) check does not hold another user's login", async ()
     await env.close();
   }
 });
+
+test('a phone whose clock is off is learned over RADIUS (the searches run in worker threads)', async () => {
+  const env = await newApp();
+  const s = adminSession(env.app);
+  const probe = await RadiusProbe.open(PORT, 'nassecret');
+  const key = base32Decode(SECRET)!;
+  // The phone runs 200 steps (100 minutes) ahead; each attempt comes a step later on the appliance.
+  const phoneCode = (step: number) => {
+    env.app.clock.set(T0 + step * 30_000);
+    return hotp(key, timeStep(T0) + step + 200);
+  };
+  try {
+    const setup = await runLines(s, 'conf t', 'service 2fa', '2fa skew-adjust', 'radius-server local', `server auth-port ${PORT}`, 'nas 127.0.0.1 key nassecret 2fa only', 'server enable', 'end');
+    assert.doesNotMatch(setup, /%/);
+    await runLines(s, `2fa create user drift secret ${SECRET}`);
+    // libpam's rule: three consecutive attempts with agreeing skews; the third is accepted.
+    assert.equal(await probe.request('drift', phoneCode(1)), 'reject');
+    assert.equal(await probe.request('drift', phoneCode(2)), 'reject');
+    assert.equal(await probe.request('drift', phoneCode(3)), 'accept');
+    assert.equal(await probe.request('drift', phoneCode(4)), 'accept', 'the learned skew is not applied');
+    assert.equal((await env.app.twofa.get('drift'))!.skew, 200);
+    assert.ok(env.log.events.some((e) => e.event === '2fa-skew-learned' && e.fields['user'] === 'drift' && e.fields['skew'] === 200));
+    assert.deepEqual(
+      env.log.events.filter((e) => e.event === '2fa-verify' && e.fields['user'] === 'drift').map((e) => e.fields['reason']),
+      ['skew-learning', 'skew-learning', 'ok-skew-learned', 'ok-totp'],
+    );
+  } finally {
+    probe.close();
+    await env.close();
+  }
+});

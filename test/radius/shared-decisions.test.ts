@@ -20,7 +20,7 @@ import type { StepEnv } from '../../src/radius/step.ts';
 import { duplicates } from '../../src/radius/steps/duplicates.ts';
 import type { NasEntry, RadiusSettings } from '../../src/radius/types.ts';
 import { memoryLog } from '../../src/util/log.ts';
-import { checkOnEventLoop } from '../helpers/password-check.ts';
+import { checkOnEventLoop } from '../helpers/on-event-loop.ts';
 
 const KEY = 's3cret';
 

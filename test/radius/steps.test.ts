@@ -23,7 +23,7 @@ import { reply } from '../../src/radius/steps/reply.ts';
 import { userPassword } from '../../src/radius/steps/user-password.ts';
 import type { NasEntry, RadiusSettings } from '../../src/radius/types.ts';
 import { memoryLog } from '../../src/util/log.ts';
-import { checkOnEventLoop } from '../helpers/password-check.ts';
+import { checkOnEventLoop } from '../helpers/on-event-loop.ts';
 
 const KEY = 's3cret';
 const nas = (over: Partial<NasEntry> = {}): NasEntry => ({ address: '10.0.0.1', key: KEY, twofa: 'on', requireMessageAuthenticator: false, ...over });

@@ -19,6 +19,7 @@ import { windowOffsets } from '../../src/twofa/verifier.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 import { memoryLog } from '../../src/util/log.ts';
 import { tempFlash } from '../helpers/app.ts';
+import { searchOnEventLoop } from '../helpers/on-event-loop.ts';
 
 const vectors = (name: string) =>
   readFileSync(new URL(`../../fixtures/vectors/${name}`, import.meta.url), 'utf8')
@@ -40,7 +41,7 @@ async function engine(settings: Partial<TwoFaSettings> = {}, dir?: string) {
   const s = { ...DEFAULTS, ...settings };
   const log = memoryLog();
   const store = await LevelUserStore.open(flash.dir);
-  const svc = new TwoFactor(store, clock, log, () => s, new Flash(flash.dir));
+  const svc = new TwoFactor(store, clock, log, () => s, new Flash(flash.dir), searchOnEventLoop);
   return {
     svc,
     clock,
@@ -312,7 +313,7 @@ test('only security state waits for a synced write: a reused step (allow-reuse) 
     },
   });
   const clock = new ManualClock(T);
-  const svc = new TwoFactor(store, clock, memoryLog(), () => s, new Flash(flash.dir));
+  const svc = new TwoFactor(store, clock, memoryLog(), () => s, new Flash(flash.dir), searchOnEventLoop);
   try {
     await svc.createUser('u', { secret: SECRET });
     // A new step: its single-use mark must be on disk first, so the answer waits.

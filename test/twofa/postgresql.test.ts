@@ -23,6 +23,7 @@ import { Flash } from '../../src/util/flash.ts';
 import { memoryLog } from '../../src/util/log.ts';
 import { tempFlash } from '../helpers/app.ts';
 import { DB_PASSWORD, DB_USER, PgServer } from '../helpers/postgres.ts';
+import { searchOnEventLoop } from '../helpers/on-event-loop.ts';
 
 const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 const KEY = Buffer.alloc(32, 7);
@@ -118,7 +119,7 @@ describe('the store contract', () => {
 async function twoAppliances(url: string) {
   const flash = tempFlash();
   const clock = new ManualClock(T);
-  const make = () => new TwoFactor(store(url), clock, memoryLog(), () => SETTINGS, new Flash(flash.dir));
+  const make = () => new TwoFactor(store(url), clock, memoryLog(), () => SETTINGS, new Flash(flash.dir), searchOnEventLoop);
   const a = make();
   const b = make();
   return {
@@ -187,8 +188,8 @@ describe('single use between two appliances on one database', () => {
         return u;
       },
     });
-    const a = new TwoFactor(paused, clock, memoryLog(), () => SETTINGS, new Flash(flash.dir));
-    const b = new TwoFactor(store(url), clock, memoryLog(), () => SETTINGS, new Flash(flash.dir));
+    const a = new TwoFactor(paused, clock, memoryLog(), () => SETTINGS, new Flash(flash.dir), searchOnEventLoop);
+    const b = new TwoFactor(store(url), clock, memoryLog(), () => SETTINGS, new Flash(flash.dir), searchOnEventLoop);
     try {
       await a.createUser('alice', { secret: SECRET });
       let spent!: () => void;

@@ -5,9 +5,8 @@
 import { msg } from '../../cli/messages.ts';
 import { RADIUS_DEFAULTS } from '../../config/model.ts';
 import { arg } from '../../session/context.ts';
-import { hashPassword } from '../../util/crypt.ts';
 import type { Ctx, Handlers } from '../appliance.ts';
-import { secretArg } from '../secrets.ts';
+import { passwordHashArg, secretArg } from '../secrets.ts';
 import { formatLocalStatistics, formatLocalUsers, formatNas } from './show.ts';
 
 async function applyRadius(ctx: Ctx): Promise<void> {
@@ -53,13 +52,13 @@ export const handlers = {
       else c.radius.local.nas.push(entry);
     });
   },
-  'radius-local.user': (ctx) => {
+  'radius-local.user': async (ctx) => {
     const name = arg.str(ctx, 'name');
     if (ctx.no) {
       if (!ctx.app.config.current.radius.local.users.has(name)) ctx.error(msg.noSuchUser(name));
       return ctx.app.config.update((c) => void c.radius.local.users.delete(name));
     }
-    const hash = arg.has(ctx, 'hash') ? arg.str(ctx, 'hash') : hashPassword(arg.str(ctx, 'password'));
+    const hash = (await passwordHashArg(ctx))!;
     ctx.app.config.update((c) => void c.radius.local.users.set(name, hash));
   },
   'radius-local.show-nas': (ctx) => ctx.out.lines(formatNas(ctx.app.config.current.radius.local.nas)),

@@ -5,18 +5,11 @@
 import { msg } from '../../cli/messages.ts';
 import type { RunningConfig } from '../../config/model.ts';
 import { arg } from '../../session/context.ts';
-import { hashPassword } from '../../util/crypt.ts';
-import type { Ctx, Handlers } from '../appliance.ts';
+import type { Handlers } from '../appliance.ts';
+import { passwordHashArg } from '../secrets.ts';
 
 /** Names AW+ keeps for itself (awplus-spec.md §4.7 [FOUND S8]). */
 const RESERVED = new Set(['root', 'daemon', 'nobody', 'sshd', 'httpd']);
-
-/** The hash a command line gives: `8 HASH` as is, a plain password hashed. */
-function hashFrom(ctx: Ctx): string | undefined {
-  if (arg.has(ctx, 'hash')) return arg.str(ctx, 'hash');
-  if (arg.has(ctx, 'password')) return hashPassword(arg.str(ctx, 'password'));
-  return undefined;
-}
 
 /** Whether the change would leave no privilege-15 account to administer the appliance. */
 function leavesNoAdmin(cfg: Readonly<RunningConfig>, name: string, newPrivilege: number | undefined): boolean {
@@ -24,26 +17,29 @@ function leavesNoAdmin(cfg: Readonly<RunningConfig>, name: string, newPrivilege:
 }
 
 export const handlers = {
-  'users.username': (ctx) => {
+  'users.username': async (ctx) => {
     const name = arg.str(ctx, 'name');
-    const cfg = ctx.app.config.current;
-    const existing = cfg.users.get(name);
     if (ctx.no) {
-      if (!existing) ctx.error(msg.noSuchUser(name));
+      const cfg = ctx.app.config.current;
+      if (!cfg.users.has(name)) ctx.error(msg.noSuchUser(name));
       if (leavesNoAdmin(cfg, name, undefined)) ctx.error(msg.lastAdmin);
       ctx.app.config.update((c) => void c.users.delete(name));
       return;
     }
     if (RESERVED.has(name)) ctx.error(msg.reservedUser(name));
-    const hash = hashFrom(ctx) ?? existing?.hash;
+    const given = await passwordHashArg(ctx);
+    // Read after the hash: another session may have changed the accounts meanwhile.
+    const cfg = ctx.app.config.current;
+    const existing = cfg.users.get(name);
+    const hash = given ?? existing?.hash;
     if (!hash) return ctx.error(msg.passwordRequired);
     // privilege defaults to 1 for a new user and stays as it was when omitted (awplus-spec.md §4.7).
     const privilege = arg.opt<number>(ctx, 'level') ?? existing?.privilege ?? 1;
     if (existing && leavesNoAdmin(cfg, name, privilege)) ctx.error(msg.lastAdmin);
     ctx.app.config.update((c) => void c.users.set(name, { name, privilege, hash }));
   },
-  'users.enable-password': (ctx) => {
-    const hash = ctx.no ? undefined : hashFrom(ctx);
+  'users.enable-password': async (ctx) => {
+    const hash = ctx.no ? undefined : await passwordHashArg(ctx);
     ctx.app.config.update((c) => void (c.enablePassword = hash));
   },
 } satisfies Handlers;
