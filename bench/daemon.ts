@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { awplusArgv } from '../test/helpers/process.ts';
+import { awplusArgv, daemonReady } from '../test/helpers/process.ts';
 
 /** CPU time (user + system, ms) a process has used so far, from /proc (clock ticks of 10 ms). */
 export function cpuMsOf(pid: number): number {
@@ -25,26 +25,15 @@ export async function startOurDaemon(flash: string, logFile: string, timeoutMs =
   const log = openSync(logFile, 'a');
   const child = spawn(process.execPath, awplusArgv(['--daemon', '--flash', flash]), { stdio: ['ignore', 'pipe', log] });
   closeSync(log);
-  const stdout = child.stdout!;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let out = '';
-  stdout.on('data', (d: Buffer) => (out += d));
+  child.stdout!.on('data', (d: Buffer) => (out += d));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
     await exited;
     clearTimeout(timer);
   };
-  const ready = await new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    const check = () => /ready/.test(out) && (clearTimeout(timer), resolve(true));
-    stdout.on('data', check);
-    void exited.then(() => (clearTimeout(timer), resolve(false)));
-    check();
-  });
-  if (!ready) {
-    await stop();
-    throw new Error(`awplus --daemon was not ready (see ${logFile}):\n${out}`);
-  }
+  await daemonReady(child, () => `${out}(its log: ${logFile})`, timeoutMs);
   return { pid: child.pid!, stop };
 }

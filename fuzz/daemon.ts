@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { awplusArgv, runAwplus } from '../test/helpers/process.ts';
+import { awplusArgv, daemonReady, runAwplus } from '../test/helpers/process.ts';
 
 export class FuzzDaemon {
   output = '';
@@ -53,25 +53,7 @@ export class FuzzDaemon {
     const timeoutMs = o.timeoutMs ?? 30000;
     const t = performance.now();
     const d = new FuzzDaemon(spawn(process.execPath, awplusArgv(['--daemon', '--flash', flash], o.nodeArgs), { stdio: ['pipe', 'pipe', 'pipe'] }), flash);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        d.child.kill('SIGKILL');
-        reject(new Error(`daemon not ready in ${timeoutMs} ms:\n${d.output}`));
-      }, timeoutMs);
-      const check = () => {
-        if (/ready/.test(d.output)) {
-          clearTimeout(timer);
-          d.child.stdout.off('data', check);
-          resolve();
-        }
-      };
-      d.child.stdout.on('data', check);
-      void d.exited.then(({ code, signal }) => {
-        clearTimeout(timer);
-        reject(new Error(`daemon exited (${code ?? signal}) before ready:\n${d.output}`));
-      });
-      check();
-    });
+    await daemonReady(d.child, () => d.output, timeoutMs);
     return { daemon: d, readyMs: performance.now() - t };
   }
 

@@ -1,7 +1,7 @@
 /**
  * Runs the real `awplus` command line in child processes, with bounded waits (no test can hang).
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 const BIN = new URL('../../bin/awplus.mjs', import.meta.url).pathname;
@@ -92,15 +92,41 @@ export class Watched {
   }
 }
 
+/**
+ * Resolves when `awplus --daemon` has printed its `ready` line (stdout), however its output is kept;
+ * kills it and rejects when it exits first or after `timeoutMs`. `output` is what it printed so far,
+ * for the error.
+ */
+export function daemonReady(child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+  let seen = '';
+  return new Promise<void>((resolve, reject) => {
+    const fail = (why: string) => {
+      cleanup();
+      child.kill('SIGKILL');
+      reject(new Error(`awplus --daemon ${why}:\n${output()}`));
+    };
+    const check = (d: Buffer) => {
+      seen += d.toString('utf8');
+      if (!/ready/.test(seen)) return;
+      cleanup();
+      resolve();
+    };
+    const exited = (code: number | null, signal: NodeJS.Signals | null) => fail(`exited (${code ?? signal}) before it was ready`);
+    const timer = setTimeout(() => fail(`was not ready in ${timeoutMs} ms`), timeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      child.stdout!.off('data', check);
+      child.off('exit', exited);
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', exited);
+  });
+}
+
 /** Starts `awplus --daemon` and waits for its `ready` line. */
 export async function startDaemon(flash: string): Promise<Watched> {
   const child = spawn(process.execPath, awplusArgv(['--daemon', '--flash', flash]), { stdio: ['pipe', 'pipe', 'pipe'] });
   const w = new Watched(child);
-  try {
-    await w.waitFor(/ready/);
-  } catch (e) {
-    child.kill('SIGKILL');
-    throw e;
-  }
+  await daemonReady(child, () => w.out, 15000);
   return w;
 }
