@@ -23,10 +23,10 @@ export function secretArg(ctx: Ctx, clear: string, sealed = 'sealed'): string {
  * The crypt(3) hash a command line gives: `8 HASH` as is, a password typed in clear hashed in a worker
  * thread (about 5 ms: a pasted block of such lines would otherwise hold every login that long a line).
  */
-export async function passwordHashArg(ctx: Ctx, clear = 'password', hash = 'hash'): Promise<string | undefined> {
-  if (arg.has(ctx, hash)) return arg.str(ctx, hash);
-  if (!arg.has(ctx, clear)) return undefined;
-  return ctx.app.hashPassword(arg.str(ctx, clear)).catch(() => ctx.error(msg.passwordNotHashed));
+export async function passwordHashArg(ctx: Ctx): Promise<string | undefined> {
+  if (arg.has(ctx, 'hash')) return arg.str(ctx, 'hash');
+  if (!arg.has(ctx, 'password')) return undefined;
+  return ctx.app.hashPassword(arg.str(ctx, 'password')).catch(() => ctx.error(msg.passwordNotHashed));
 }
 
 /** A secret as the running config shows it: `8 SEALED` under `service password-encryption`, else clear. */
