@@ -13,13 +13,16 @@
  * alternating ours and theirs, on fresh users, after one unmeasured warm-up load of each. The load
  * generator is load.ts's (radclients at the lowest priority, so that it is not what is measured).
  * Latency: a probe sends one request at a time during each load and records every round trip.
+ * A calibration row follows (calibration() below): the `2fa only` load answered by bare-responder.ts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from '../src/app.ts';
 import { base32Decode, hotp, randomSecret, timeStep } from '../src/twofa/otp.ts';
 import { startFreeradius } from '../test/helpers/freeradius.ts';
+import { daemonReady } from '../test/helpers/process.ts';
 import { cpuMsOf, startOurDaemon } from './daemon.ts';
 import { IN_FLIGHT, percentile, probeLatency, RADCLIENTS, radclientEntry, radclientLoad } from './load.ts';
 
@@ -29,6 +32,9 @@ const WARM = USERS;
 const PROBES = 200;
 const OURS = 21822;
 const FR = 21823;
+/** bench/bare-responder.ts: in memory, and with its synced journal. */
+const BARE = 21824;
+const BARE_SYNCED = 21825;
 const quiet = { info() {}, error() {} };
 
 type Mode = 'only' | 'password';
@@ -74,6 +80,8 @@ export async function runTotpBench(): Promise<string[]> {
   // Unmeasured first loads, one per case and server: the JIT and FreeRADIUS's thread pool warm.
   const warm = { only: round('wo', WARM), password: round('wp', WARM) };
   const everyone = [...Object.values(rounds).flat(), ...Object.values(warm)].flatMap((r) => [...r.load, ...r.probe]);
+  // The calibration rounds' users: FreeRADIUS's users file and the bare responder's, not the appliance's.
+  const bare = [round('we', WARM), round('e', USERS), round('f', USERS), round('g', USERS)].map((r) => r.load);
 
   // Ours: the NAS entry says the case (`2fa only`, or `2fa` with 2fa-in-password); local users for password + code.
   const app = await App.start({ flash: join(dir, 'flash'), log: quiet });
@@ -95,7 +103,7 @@ export async function runTotpBench(): Promise<string[]> {
   await app.stop();
 
   // FreeRADIUS answers both NAS addresses with one secret; the users file says which case a user is.
-  const users = everyone
+  const users = [...everyone, ...bare.flat()]
     .map((l) => (passwordUsers.includes(l) ? `${l.user}\tTOTP-Secret := "${l.secret}", Cleartext-Password := "pw-${l.user}"` : `${l.user}\tTOTP-Secret := "${l.secret}"`))
     .join('\n');
   const fr = await startFreeradius(FR, FR + 100, { users: users + '\n', threaded: true, config: 'radiusd-totp.conf' });
@@ -139,6 +147,7 @@ export async function runTotpBench(): Promise<string[]> {
       const what = mode === 'only' ? '`2fa only` (the code alone)' : 'password + code (`2fa-in-password`)';
       rows.push(`| 2FA logins, ${what}: ${USERS} users once each, radclient ×${RADCLIENTS} (${IN_FLIGHT} in flight); ours single use with fsync, rlm_totp none — target ≥ 1.0× | ${fmt(ours)} | FreeRADIUS 3.2 + rlm_totp: ${fmt(theirs)} | ours/FreeRADIUS = ${ratios}× |`);
     }
+    rows.push(await calibration(dir, bare, fr.pid));
   } finally {
     await fr.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -146,3 +155,56 @@ export async function runTotpBench(): Promise<string[]> {
   return rows;
 }
 
+/**
+ * The `2fa only` load answered by bench/bare-responder.ts (our packet and OTP functions alone), in memory
+ * and with one synced journal line per Accept, each round alternating with FreeRADIUS + rlm_totp: what
+ * this load generator and one fdatasync per Accept allow on this machine, apart from the appliance.
+ */
+async function calibration(dir: string, rounds: readonly Login[][], frPid: number): Promise<string> {
+  const usersFile = join(dir, 'bare-users.json');
+  writeFileSync(usersFile, JSON.stringify(rounds.flat().map((l) => [l.user, l.secret])));
+  const start = async (port: number, journal?: string) => {
+    const script = new URL('./bare-responder.ts', import.meta.url).pathname;
+    const child = spawn(process.execPath, ['--max-semi-space-size=32', '--import', 'tsx', script, String(port), 'benchsecret', usersFile, ...(journal ? [journal] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stderr.on('data', (d: Buffer) => (out += d));
+    await daemonReady(child, () => out, 30000, 'bench/bare-responder.ts');
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    return {
+      pid: child.pid!,
+      /** SIGTERM, and SIGKILL if it has not exited 5 s later. */
+      async stop() {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      },
+    };
+  };
+  const inMemory = await start(BARE);
+  try {
+    const synced = await start(BARE_SYNCED, join(dir, 'bare-journal'));
+    try {
+      const runs: Record<'memory' | 'synced' | 'fr', { rate: number; cpu: number }[]> = { memory: [], synced: [], fr: [] };
+      for (const [i, r] of rounds.entries()) {
+        for (const [kind, port, secret, pid] of [['memory', BARE, 'benchsecret', inMemory.pid], ['synced', BARE_SYNCED, 'benchsecret', synced.pid], ['fr', FR, 'upstreamsecret', frPid]] as const) {
+          const c0 = cpuMsOf(pid);
+          const got = await radclientLoad(dir, [port], secret, requests('only', r));
+          if (got.accepted !== r.length) throw new Error(`calibration: ${kind} accepted ${got.accepted} of ${r.length}: ${got.out.slice(0, 500)}`);
+          if (i > 0) runs[kind].push({ rate: r.length / got.seconds, cpu: ((cpuMsOf(pid) - c0) * 1000) / r.length });
+        }
+      }
+      const fmt = (xs: { rate: number; cpu: number }[]) => xs.map((x) => `${x.rate.toFixed(0)}/s (CPU ${x.cpu.toFixed(0)} µs/login)`).join('; ');
+      const ratio = (xs: { rate: number }[]) => xs.map((x, i) => (x.rate / runs.fr[i]!.rate).toFixed(2)).join(', ');
+      return (
+        `| calibration: the same \`2fa only\` load answered by our packet and OTP functions alone (bench/bare-responder.ts: no configuration, duplicate cache, audit log or store; single use in memory), ` +
+        `then with one fdatasync'ed journal line per Accept | in memory ${fmt(runs.memory)}; synced ${fmt(runs.synced)} | FreeRADIUS 3.2 + rlm_totp: ${fmt(runs.fr)} | ` +
+        `in memory/FreeRADIUS = ${ratio(runs.memory)}×; synced/FreeRADIUS = ${ratio(runs.synced)}× |`
+      );
+    } finally {
+      await synced.stop();
+    }
+  } finally {
+    await inMemory.stop();
+  }
+}

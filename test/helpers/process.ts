@@ -93,17 +93,17 @@ export class Watched {
 }
 
 /**
- * Resolves when `awplus --daemon` has printed its `ready` line (stdout), however its output is kept;
- * kills it and rejects when it exits first or after `timeoutMs`. `output` is what it printed so far,
- * for the error.
+ * Resolves when `awplus --daemon` (or the program `what` names) has printed its `ready` line (stdout),
+ * however its output is kept; kills it and rejects when it exits first or after `timeoutMs`. `output`
+ * is what it printed so far, for the error.
  */
-export function daemonReady(child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+export function daemonReady(child: ChildProcess, output: () => string, timeoutMs: number, what = 'awplus --daemon'): Promise<void> {
   let seen = '';
   return new Promise<void>((resolve, reject) => {
     const fail = (why: string) => {
       cleanup();
       child.kill('SIGKILL');
-      reject(new Error(`awplus --daemon ${why}:\n${output()}`));
+      reject(new Error(`${what} ${why}:\n${output()}`));
     };
     const check = (d: Buffer) => {
       seen += d.toString('utf8');
