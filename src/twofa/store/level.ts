@@ -78,8 +78,8 @@ interface Entry {
   hasState: boolean;
 }
 
-/** The key file of the users' secrets; a shared store uses the same one (postgresql.ts). */
-export const KEY_FILE = '.2fa.key';
+/** The key file of the users' secrets (the shared store gets the key from this store: stores.ts). */
+const KEY_FILE = '.2fa.key';
 const DB_DIR = '.2fa-users';
 /**
  * LevelDB's memtable and log size before they are flushed into a table (its default is 4 MiB). Every
@@ -106,7 +106,8 @@ export class LevelUserStore implements UserStore {
 
   private constructor(
     private readonly db: Level<string, string>,
-    private readonly key: Buffer,
+    /** The key of `.2fa.key` that seals the users' secrets (a shared store seals with the same one). */
+    readonly key: Buffer,
   ) {}
 
   /** Opens (creating) the store in `flashDir`; a second process gets a clear error. */

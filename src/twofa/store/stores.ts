@@ -13,10 +13,9 @@
  * the record again, from the new store).
  */
 import type { Clock } from '../../util/clock.ts';
-import { loadKeyFile } from '../../util/key-file.ts';
 import type { Log } from '../../util/log.ts';
 import type { TwoFaUser } from '../types.ts';
-import { KEY_FILE, LevelUserStore } from './level.ts';
+import { LevelUserStore } from './level.ts';
 import type { StoreHealth } from './pg-connection.ts';
 import type { PostgresDecisions } from './pg-decisions.ts';
 import { describeTarget, type PgTarget } from './pg-target.ts';
@@ -55,8 +54,8 @@ export class UserStores implements UserStore {
   /** Opens the embedded store in `flashDir` (a second process gets a clear error); it is in use until `select`. */
   static async open(flashDir: string, clock: Clock, log: Log): Promise<UserStores> {
     const embedded = await LevelUserStore.open(flashDir);
-    // The embedded store made the key file if it was missing; the shared store seals with the same key.
-    return new UserStores(embedded, loadKeyFile(flashDir, KEY_FILE), clock, log);
+    // The embedded store read (or made) the key file; the shared store seals with the same key.
+    return new UserStores(embedded, embedded.key, clock, log);
   }
 
   /** The store in use. */
