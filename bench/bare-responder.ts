@@ -65,4 +65,4 @@ socket.on('message', (datagram, from) => {
   if (!syncing) void sync();
 });
 socket.bind(Number(port), '127.0.0.1', () => console.log('ready'));
-process.on('SIGTERM', () => void journal?.close().finally(() => process.exit(0)));
+process.on('SIGTERM', () => void Promise.resolve(journal?.close()).finally(() => process.exit(0)));
