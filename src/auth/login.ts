@@ -75,13 +75,18 @@ function withoutCode(policy: Policy): LoginDecision | undefined {
   return undefined;
 }
 
+/**
+ * The code first: for a TOTP/HOTP or skip-2fa user that is the whole login, decided on one read of the
+ * user's record (on a shared store every read is a query). Only a user without a secret (`no-user`,
+ * an address alone: `no-code`) is looked at again, for what SPEC §5 says of them.
+ */
 async function codeOnly(r: LoginRequest, d: LoginDeps): Promise<LoginDecision> {
+  const v = await d.twofa.verify(r.user, r.password.toString('utf8'));
+  if (v.reason !== 'no-user' && v.reason !== 'no-code') return v.ok ? accept(v.reason) : reject(v.reason);
   const policy = await d.twofa.policy(r.user);
   if (policy === 'email') return mailChallenge(r, d, undefined);
-  const decided = withoutCode(policy);
-  if (decided) return decided;
-  const v = await d.twofa.verify(r.user, r.password.toString('utf8'));
-  return v.ok ? accept(v.reason) : reject(v.reason);
+  // `code`: the user was given a secret since the code was checked; this login stays refused.
+  return withoutCode(policy) ?? reject(v.reason);
 }
 
 async function challengeAnswer(r: LoginRequest, d: LoginDeps): Promise<LoginDecision> {

@@ -175,6 +175,36 @@ test('code only (2fa only): no first factor; first factor only (plain NAS): no c
   }
 });
 
+test('code only (2fa only) for users without a TOTP/HOTP secret: SPEC §5 as for any login, a bad code counted once', async () => {
+  for (const rejectUnconfigured of [false, true]) {
+    const e = await setup({ rejectUnconfigured, lockoutFailures: 2 });
+    try {
+      const unconfigured = rejectUnconfigured ? { kind: 'reject', reason: 'unconfigured-user' } : { kind: 'accept', reason: 'unconfigured-user' };
+      assert.deepEqual(await e.decide({ mode: 'only', user: 'nobody', password: '123456' }), unconfigured);
+      // An address alone, with e-mail OTP off: an unconfigured user still.
+      await e.twofa.setEmail('mailer', 'mailer@example.com');
+      assert.deepEqual(await e.decide({ mode: 'only', user: 'mailer', password: '123456' }), unconfigured);
+      assert.equal(e.mails.length, 0);
+      // A code user's wrong code: one failure, and the second locks (lockout-failures 2).
+      assert.deepEqual(await e.decide({ mode: 'only', password: '000000' }), { kind: 'reject', reason: 'bad-code' });
+      assert.equal((await e.twofa.get('alice'))!.failures.length, 1);
+      assert.equal(e.local.asked, 0, 'no first factor is asked with 2fa only');
+    } finally {
+      await e.close();
+    }
+  }
+  const e = await setup({ emailOtp: true });
+  try {
+    await e.twofa.setEmail('mailer', 'mailer@example.com');
+    const d = await e.decide({ mode: 'only', user: 'mailer', password: 'anything' });
+    assert.equal(d.kind, 'challenge');
+    assert.equal(d.reason, 'email-sent');
+    assert.deepEqual(e.mails.map((m) => m.to), ['mailer@example.com']);
+  } finally {
+    await e.close();
+  }
+});
+
 test('policies: skip-2fa and unconfigured users need the first factor; reject-unconfigured-users refuses them', async () => {
   const e = await setup();
   try {
