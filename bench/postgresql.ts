@@ -28,7 +28,7 @@ import { newUser } from '../src/twofa/types.ts';
 import { ApplianceClock } from '../src/util/clock.ts';
 import { startFreeradius } from '../test/helpers/freeradius.ts';
 import { peer } from '../test/helpers/peers.ts';
-import { type OurDaemon, startOurDaemon } from './daemon.ts';
+import { type BenchProcess, startOurDaemon } from './daemon.ts';
 import { IN_FLIGHT, papRequest, RADCLIENTS, radclientEntry, radclientLoad } from './load.ts';
 import { DB_NAME, PgServer } from '../test/helpers/postgres.ts';
 
@@ -100,7 +100,7 @@ export async function runPostgresBench(): Promise<string[]> {
   const directUsers = { level: make('dl', USERS), pg: make('dp', USERS), warmLevel: make('dwl', WARM), warmPg: make('dwp', WARM) };
   const pg = await PgServer.start();
   const url = pg.url();
-  const daemons: OurDaemon[] = [];
+  const daemons: BenchProcess[] = [];
   let fr: { stop: () => Promise<void> } | undefined;
   try {
     // The users: the embedded store's through the appliance, PostgreSQL's straight into the database.

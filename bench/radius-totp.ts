@@ -15,15 +15,13 @@
  * Latency: a probe sends one request at a time during each load and records every round trip.
  * A calibration row follows (calibration() below): the `2fa only` load answered by bare-responder.ts.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from '../src/app.ts';
 import { base32Decode, hotp, randomSecret, timeStep } from '../src/twofa/otp.ts';
 import { startFreeradius } from '../test/helpers/freeradius.ts';
-import { daemonReady } from '../test/helpers/process.ts';
-import { cpuMsOf, startOurDaemon } from './daemon.ts';
+import { cpuMsOf, startBenchProcess, startOurDaemon } from './daemon.ts';
 import { IN_FLIGHT, percentile, probeLatency, RADCLIENTS, radclientEntry, radclientLoad } from './load.ts';
 
 const USERS = 5000;
@@ -163,24 +161,9 @@ export async function runTotpBench(): Promise<string[]> {
 async function calibration(dir: string, rounds: readonly Login[][], frPid: number): Promise<string> {
   const usersFile = join(dir, 'bare-users.json');
   writeFileSync(usersFile, JSON.stringify(rounds.flat().map((l) => [l.user, l.secret])));
-  const start = async (port: number, journal?: string) => {
-    const script = new URL('./bare-responder.ts', import.meta.url).pathname;
-    const child = spawn(process.execPath, ['--max-semi-space-size=32', '--import', 'tsx', script, String(port), 'benchsecret', usersFile, ...(journal ? [journal] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stderr.on('data', (d: Buffer) => (out += d));
-    await daemonReady(child, () => out, 30000, 'bench/bare-responder.ts');
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    return {
-      pid: child.pid!,
-      /** SIGTERM, and SIGKILL if it has not exited 5 s later. */
-      async stop() {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      },
-    };
-  };
+  const script = new URL('./bare-responder.ts', import.meta.url).pathname;
+  const start = (port: number, journal?: string) =>
+    startBenchProcess(['--max-semi-space-size=32', '--import', 'tsx', script, String(port), 'benchsecret', usersFile, ...(journal ? [journal] : [])], join(dir, `bare-${port}.log`), 'bench/bare-responder.ts', 30000);
   const inMemory = await start(BARE);
   try {
     const synced = await start(BARE_SYNCED, join(dir, 'bare-journal'));
