@@ -4,7 +4,7 @@
  * configuration, duplicate cache, audit log or user store — answering `2fa only` Access-Requests for
  * the users of a JSON file ([[name, base32 secret], …]), the TOTP window −1…+1 lowest step first and
  * single use kept in memory. With a journal file, each Accept's used step is appended to it and
- * fdatasync'ed before the reply leaves, in groups as the appliance's store does. Beside FreeRADIUS +
+ * fdatasync'ed before the reply leaves, grouped as the appliance's store groups its writes. Beside FreeRADIUS +
  * rlm_totp under the same radclient load it shows what the load generator and one synced write per
  * Accept allow on this machine, whatever the appliance around those functions does.
  *
@@ -15,6 +15,7 @@ import { open, readFile } from 'node:fs/promises';
 import { checkMessageAuthenticator, encodeResponse, unhidePassword } from '../src/radius/crypto.ts';
 import { attr, Attr, Code, parsePacket } from '../src/radius/packet.ts';
 import { base32Decode, hotpValue, timeStep } from '../src/twofa/otp.ts';
+import { GroupCommit } from '../src/util/group-commit.ts';
 
 const [port, secretText, usersFile, journalFile] = process.argv.slice(2);
 if (!port || !secretText || !usersFile) throw new Error('usage: bare-responder.ts PORT SECRET USERS.json [JOURNAL]');
@@ -23,20 +24,11 @@ const keys = new Map((JSON.parse(await readFile(usersFile, 'utf8')) as [string, 
 const lastStep = new Map<string, number>();
 const journal = journalFile === undefined ? undefined : await open(journalFile, 'a');
 
-/** Group commit: what arrived while a batch was being synced goes into the next one. */
-let queued: { line: string; done: () => void }[] = [];
-let syncing = false;
-async function sync(): Promise<void> {
-  syncing = true;
-  while (queued.length > 0) {
-    const batch = queued;
-    queued = [];
-    await journal!.write(batch.map((q) => q.line).join(''));
-    await journal!.datasync();
-    for (const q of batch) q.done();
-  }
-  syncing = false;
-}
+/** Grouped as the appliance's store groups its writes (util/group-commit.ts). */
+const commits = journal && new GroupCommit<string>(async (lines) => {
+  await journal.write(lines.join(''));
+  await journal.datasync();
+});
 
 /** The matched step of a good, unused code, or undefined. */
 function accepts(user: string, code: string): number | undefined {
@@ -60,9 +52,8 @@ socket.on('message', (datagram, from) => {
   const send = (c: number) => socket.send(encodeResponse(c, p, [], secret), from.port, from.address);
   if (step === undefined) return send(Code.AccessReject);
   lastStep.set(user, step);
-  if (!journal) return send(Code.AccessAccept);
-  queued.push({ line: `${JSON.stringify({ user, step })}\n`, done: () => send(Code.AccessAccept) });
-  if (!syncing) void sync();
+  if (!commits) return send(Code.AccessAccept);
+  void commits.add([`${JSON.stringify({ user, step })}\n`]).then(() => send(Code.AccessAccept));
 });
 socket.bind(Number(port), '127.0.0.1', () => console.log('ready'));
 process.on('SIGTERM', () => void Promise.resolve(journal?.close()).finally(() => process.exit(0)));

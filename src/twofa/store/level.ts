@@ -7,7 +7,7 @@
  * once the appliance is up (or at once when a record is asked for first), so a large store opens
  * fast. A change is in memory only once it is on disk (`sync: true`) — except a login's stamp that
  * touches no security state (`update` with `durable: false`), which is not waited for — and writes
- * that arrive while a batch is being synced are grouped into the next batch (group commit), so
+ * that arrive while a batch is being synced are grouped into the next batch (util/group-commit.ts), so
  * durability does not cost one fsync per request under load.
  *
  * A login changes only a user's state (used step, counter, skew, failures, lockout, last login), not
@@ -20,6 +20,7 @@
 import { join } from 'node:path';
 import { Level } from 'level';
 import { open, seal } from '../../util/aead.ts';
+import { GroupCommit } from '../../util/group-commit.ts';
 import { loadKeyFile } from '../../util/key-file.ts';
 import type { TwoFaUser } from '../types.ts';
 import { StoreWriteError, UserStoreError, type UserStore } from './types.ts';
@@ -98,11 +99,8 @@ type Op = { type: 'put'; key: string; value: string } | { type: 'del'; key: stri
 
 export class LevelUserStore implements UserStore {
   private readonly users = new Map<string, Entry>();
-  private queue: { ops: Op[]; waiters: { resolve: () => void; reject: (e: unknown) => void }[] } = { ops: [], waiters: [] };
-  private flushing: Promise<void> | undefined;
+  private readonly commits = new GroupCommit<Op>((ops) => this.writeBatch(ops));
   private closed = false;
-  /** Synced batches and the records they carried (bench). */
-  readonly stats = { batches: 0, records: 0 };
 
   private constructor(
     private readonly db: Level<string, string>,
@@ -253,41 +251,33 @@ export class LevelUserStore implements UserStore {
   }
 
   private write(ops: Op[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.ops.push(...ops);
-      this.queue.waiters.push({ resolve, reject });
-      if (!this.flushing) this.flushing = this.flush();
-    });
+    return this.commits.add(ops);
   }
 
-  /** Group commit: one synced batch for everything queued; repeats while more arrived meanwhile. */
-  private async flush(): Promise<void> {
-    while (this.queue.waiters.length > 0) {
-      const { ops, waiters } = this.queue;
-      this.queue = { ops: [], waiters: [] };
-      try {
-        // The chained form skips the array form's per-operation option merging and checks.
-        const batch = this.db.batch();
-        for (const op of ops) {
-          if (op.type === 'put') batch.put(op.key, op.value);
-          else batch.del(op.key);
-        }
-        await batch.write({ sync: true });
-        this.stats.batches++;
-        this.stats.records += ops.length;
-        for (const w of waiters) w.resolve();
-      } catch (e) {
-        // LevelDB says `IO error: FILE: No space left on device`; keep the cause, not the path.
-        const reason = (e as Error).message.replace(/^IO error: \S+: /, '');
-        for (const w of waiters) w.reject(new StoreWriteError(reason, { cause: e }));
-      }
+  /** Synced batches and the changes they carried (bench). */
+  get stats(): { readonly batches: number; readonly changes: number } {
+    return this.commits.stats;
+  }
+
+  /** One synced LevelDB batch (util/group-commit.ts decides what goes into it). */
+  private async writeBatch(ops: readonly Op[]): Promise<void> {
+    // The chained form skips the array form's per-operation option merging and checks.
+    const batch = this.db.batch();
+    for (const op of ops) {
+      if (op.type === 'put') batch.put(op.key, op.value);
+      else batch.del(op.key);
     }
-    this.flushing = undefined;
+    try {
+      await batch.write({ sync: true });
+    } catch (e) {
+      // LevelDB says `IO error: FILE: No space left on device`; keep the cause, not the path.
+      throw new StoreWriteError((e as Error).message.replace(/^IO error: \S+: /, ''), { cause: e });
+    }
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.flushing;
+    await this.commits.settled();
     await this.db.close();
   }
 }
