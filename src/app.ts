@@ -54,7 +54,7 @@ import { RegistrationService } from './web/index.ts';
  * datagrams, failed or throttled CLI logins, failed page logins, refused or broken connections. They
  * are kept apart in `show log` (util/log.ts AuditTrail) so a flood of them never evicts a login.
  */
-const BULK_EVENTS = new Set(['radius-drops', 'login-failed', 'ssh-connection-error', 'web-registration-failed', 'web-rate-limited', 'web-csrf-rejected']);
+const BULK_EVENTS = new Set(['radius-drops', 'radius-accounting-drops', 'login-failed', 'ssh-connection-error', 'web-registration-failed', 'web-rate-limited', 'web-csrf-rejected']);
 
 /** The modules whose exports run in the worker threads (worker-pool.ts). */
 const CRYPT = new URL('./util/crypt.ts', import.meta.url);
@@ -314,7 +314,7 @@ export class App extends EventEmitter<{ rebooting: []; rebooted: [BootReport] }>
   private async boot(): Promise<void> {
     this.bootedAt = this.clock.now();
     const file = this.bootEnv.boot().configFile;
-    const listeners = [this.radius.listener, this.ssh.listener, this.registration];
+    const listeners = [this.radius.listener, this.radius.accountingListener, this.ssh.listener, this.registration];
     for (const l of listeners) l.hold();
     this.openvpn.hold();
     // Held like the listeners: no poll (and no clock step) on a server list the file may go on to change.

@@ -111,6 +111,7 @@ export const msg = {
   radiusNoSuchHost: (address: string, port: number) => `% RADIUS server ${address} auth-port ${port} is not configured`,
   radiusNoSuchGroup: (name: string) => `% RADIUS server group ${name} does not exist`,
   radiusNoSuchNas: (address: string) => `% NAS ${address} is not configured`,
+  radiusPortsClash: (port: number) => `% UDP port ${port} cannot take both authentication and accounting requests`,
   noSuchServerGroup: (name: string) => `% No RADIUS or LDAP server group is named ${name}`,
 
   // LDAP [OURS]

@@ -116,6 +116,8 @@ export interface RadiusConfig {
     configured: boolean;
     enabled: boolean;
     authPort: number;
+    /** `server acct-port N`: Accounting-Requests answered there; undefined: not answered (AW+'s local server has no accounting). */
+    acctPort: number | undefined;
     nas: NasConfig[];
     /** name → crypt(3) hash */
     users: Map<string, string>;
@@ -267,7 +269,7 @@ export function factoryConfig(hashPassword: (plain: string) => string): RunningC
       retransmit: RADIUS_DEFAULTS.retransmit,
       deadtime: RADIUS_DEFAULTS.deadtime,
       groups: new Map(),
-      local: { configured: false, enabled: false, authPort: RADIUS_DEFAULTS.authPort, nas: [], users: new Map() },
+      local: { configured: false, enabled: false, authPort: RADIUS_DEFAULTS.authPort, acctPort: undefined, nas: [], users: new Map() },
     },
     aaa: { openvpn: undefined, registration: undefined },
     ldap: { servers: new Map(), groups: new Map() },

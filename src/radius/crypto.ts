@@ -3,7 +3,7 @@
  * `radius` package compares MACs as UTF-8 strings and accepts forged ones: real-peers.md §5.1).
  */
 import { createHmac, hash, timingSafeEqual } from 'node:crypto';
-import { Attr, encodePacket, type Attribute, type Packet } from './packet.ts';
+import { Attr, Code, encodePacket, type Attribute, type Packet } from './packet.ts';
 
 const ZERO16 = Buffer.alloc(16);
 
@@ -92,6 +92,22 @@ export function checkMessageAuthenticator(p: Packet, secret: Buffer, requestAuth
 export function encodeResponse(code: number, request: Packet, attributes: readonly Attribute[], secret: Buffer): Buffer {
   const pkt = encodePacket(code, request.identifier, request.authenticator, [{ type: Attr.MessageAuthenticator, value: ZERO16 }, ...attributes]);
   createHmac('md5', secret).update(pkt).digest().copy(pkt, 22);
+  md5(pkt, secret).copy(pkt, 4);
+  return pkt;
+}
+
+/** RFC 2866 §3: an Accounting-Request's authenticator is MD5(Code+Identifier+Length+16 zero octets+Attributes+Secret). */
+export function checkAccountingRequest(p: Packet, secret: Buffer): boolean {
+  return timingSafeEqual(md5(p.raw.subarray(0, 4), ZERO16, p.raw.subarray(20), secret), p.authenticator);
+}
+
+/**
+ * An Accounting-Response (RFC 2866 §4.2), its authenticator MD5(Code+ID+Length+RequestAuth+Attributes+Secret)
+ * (§3). No Message-Authenticator: RFC 3579 §3.2 asks for one with EAP only, and the response
+ * authenticator already covers the whole packet with the secret.
+ */
+export function encodeAccountingResponse(request: Packet, attributes: readonly Attribute[], secret: Buffer): Buffer {
+  const pkt = encodePacket(Code.AccountingResponse, request.identifier, request.authenticator, attributes);
   md5(pkt, secret).copy(pkt, 4);
   return pkt;
 }

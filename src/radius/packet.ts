@@ -15,12 +15,13 @@ export const Code = {
   StatusServer: 12,
 } as const;
 
-/** Attribute types used here (RFC 2865 §5, RFC 2869 §5.14, RFC 3579 §3.2). */
+/** Attribute types used here (RFC 2865 §5, RFC 2866 §5, RFC 2869 §5.1, §5.14, RFC 3579 §3.2). */
 export const Attr = {
   UserName: 1,
   UserPassword: 2,
   ChapPassword: 3,
   NasIpAddress: 4,
+  FramedIpAddress: 8,
   ReplyMessage: 18,
   State: 24,
   Class: 25,
@@ -28,6 +29,14 @@ export const Attr = {
   CallingStationId: 31,
   NasIdentifier: 32,
   ProxyState: 33,
+  AcctStatusType: 40,
+  AcctInputOctets: 42,
+  AcctOutputOctets: 43,
+  AcctSessionId: 44,
+  AcctSessionTime: 46,
+  AcctTerminateCause: 49,
+  AcctInputGigawords: 52,
+  AcctOutputGigawords: 53,
   EapMessage: 79,
   MessageAuthenticator: 80,
 } as const;

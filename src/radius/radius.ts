@@ -1,7 +1,8 @@
 /**
- * The RADIUS subsystem as the appliance starts it: the local server, its UDP listener, the client
- * for upstream first-factor hosts, and the two first-factor sources a NAS entry can use (the second
- * follows `aaa authentication openvpn`: RADIUS hosts, local users, or the directory given here).
+ * The RADIUS subsystem as the appliance starts it: the local server and its UDP listener, the
+ * accounting port's server and listener (`server acct-port`), the client for upstream first-factor
+ * hosts, and the two first-factor sources a NAS entry can use (the second follows `aaa authentication
+ * openvpn`: RADIUS hosts, local users, or the directory given here).
  */
 import type { Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
@@ -12,6 +13,7 @@ import { isV6 } from '../util/ip.ts';
 import { Listener, type ListenerStatus } from '../util/listener.ts';
 import type { Log } from '../util/log.ts';
 import { MethodFirstFactor, RadiusHostsFirstFactor } from './first-factor.ts';
+import { ACCOUNTING_PIPELINE } from './pipeline.ts';
 import { RadiusServer } from './server.ts';
 import type { SharedDecisions } from './shared-decisions.ts';
 import type { RadiusSettings } from './types.ts';
@@ -39,6 +41,9 @@ export class Radius {
   /** `aaa authentication openvpn default group radius|ldap|NAME`, or the local users without it. */
   readonly openvpnFirstFactor: FirstFactorSource;
   readonly listener: Listener<Socket>;
+  /** Accounting-Requests (RFC 2866) on `server acct-port`, recorded in the audit log. */
+  readonly accounting: RadiusServer;
+  readonly accountingListener: Listener<Socket>;
 
   constructor(private readonly options: RadiusOptions) {
     this.localUsers = new LocalUsers(() => options.settings().local.users, options.checkPassword);
@@ -48,6 +53,14 @@ export class Radius {
       options.log,
     );
     this.listener = new Listener(udpBinder(this.server, options.log), options.log);
+    // No shared decisions: a retransmitted record that reaches another appliance is recorded there too
+    // (an accounting record twice is a duplicate line; a login decided twice could spend a code twice).
+    this.accounting = new RadiusServer(
+      { settings: options.settings, login: options.login, now: options.now, localUsers: this.localUsers, openvpnFirstFactor: this.openvpnFirstFactor },
+      options.log,
+      { pipeline: ACCOUNTING_PIPELINE, dropEvent: 'radius-accounting-drops' },
+    );
+    this.accountingListener = new Listener(udpBinder(this.accounting, options.log, 'radius-accounting'), options.log);
   }
 
   /**
@@ -58,24 +71,37 @@ export class Radius {
     return new MethodFirstFactor(settings, new RadiusHostsFirstFactor(settings, this.upstream, this.localUsers), directory);
   }
 
-  /** Binds or closes the socket as `server enable` / `server auth-port` say; on `::` when a NAS is IPv6. */
-  apply(): Promise<string | undefined> {
+  /**
+   * Binds or closes the sockets as `server enable`, `server auth-port` and `server acct-port` say; on
+   * `::` when a NAS is IPv6. Resolves to the first port that could not be bound, if any.
+   */
+  async apply(): Promise<string | undefined> {
     const l = this.options.settings().local;
-    return this.listener.apply(l.enabled ? { port: l.authPort, host: l.nas.some((n) => isV6(n.address)) ? '::' : '0.0.0.0' } : undefined);
+    const host = l.nas.some((n) => isV6(n.address)) ? '::' : '0.0.0.0';
+    // Accounting first: a port moved from accounting to authentication is free before it is bound again.
+    const accounting = await this.accountingListener.apply(l.enabled && l.acctPort !== undefined ? { port: l.acctPort, host } : undefined);
+    return (await this.listener.apply(l.enabled ? { port: l.authPort, host } : undefined)) ?? accounting;
   }
 
   status(): ListenerStatus {
     return this.listener.status();
   }
 
+  accountingStatus(): ListenerStatus {
+    return this.accountingListener.status();
+  }
+
   /** `clear radius statistics`. */
   clearStatistics(): void {
     this.server.stats.clear();
+    this.accounting.stats.clear();
     this.upstream.counters.clear();
   }
 
   async stop(): Promise<void> {
     await this.listener.stop();
+    await this.accountingListener.stop();
     this.server.flushDropSummary();
+    this.accounting.flushDropSummary();
   }
 }

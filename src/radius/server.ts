@@ -5,23 +5,29 @@
  */
 import type { Log } from '../util/log.ts';
 import { DuplicateCache } from './dedupe.ts';
-import { PIPELINE } from './pipeline.ts';
+import { PIPELINE, type Pipeline } from './pipeline.ts';
 import type { RadiusRequest, Remote, StepEnv } from './step.ts';
 import { DropSummary, ServerStats, type DropReason } from './stats.ts';
 
 export interface RadiusServerOptions {
   /** Bytes the duplicate cache may hold (default dedupe.ts DEFAULT_BUDGET). */
   readonly duplicateBudget?: number;
+  /** The request path (default PIPELINE; the accounting port's is ACCOUNTING_PIPELINE). */
+  readonly pipeline?: Pipeline;
+  /** The drop summary's audit event (default `radius-drops`). */
+  readonly dropEvent?: string;
 }
 
 export class RadiusServer {
   readonly stats = new ServerStats();
   private readonly env: StepEnv;
   private readonly drops: DropSummary;
+  private readonly pipeline: Pipeline;
 
   constructor(deps: Omit<StepEnv, 'duplicates' | 'stats' | 'log'>, private readonly log: Log, options: RadiusServerOptions = {}) {
     this.env = { ...deps, duplicates: new DuplicateCache(options.duplicateBudget), stats: this.stats, log };
-    this.drops = new DropSummary(log);
+    this.drops = new DropSummary(log, undefined, options.dropEvent);
+    this.pipeline = options.pipeline ?? PIPELINE;
   }
 
   /** The duplicate cache (its size is reported and bounded in bytes). */
@@ -45,7 +51,7 @@ export class RadiusServer {
   }
 
   private async run(req: RadiusRequest): Promise<Buffer | undefined> {
-    for (const [, step] of PIPELINE) {
+    for (const [, step] of this.pipeline) {
       // Most steps answer at once; only the decision waits (no microtask for the others).
       const answer = step(req, this.env);
       const r = answer instanceof Promise ? await answer : answer;

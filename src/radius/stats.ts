@@ -7,6 +7,9 @@ export type DropReason =
   | 'malformed'
   | 'duplicate-of-dropped'
   | 'not-access-request'
+  | 'not-accounting-request'
+  | 'bad-request-authenticator'
+  | 'missing-acct-status-type'
   | 'bad-message-authenticator'
   | 'missing-message-authenticator'
   | 'bad-password-attribute'
@@ -21,6 +24,8 @@ export class ServerStats {
   accepts = 0;
   rejects = 0;
   challenges = 0;
+  /** Accounting-Responses sent (the accounting port's server). */
+  responses = 0;
   /** Retransmissions answered from the duplicate cache. */
   duplicates = 0;
   readonly drops = new Map<DropReason, number>();
@@ -36,7 +41,7 @@ export class ServerStats {
   }
 
   clear(): void {
-    this.received = this.requests = this.accepts = this.rejects = this.challenges = this.duplicates = 0;
+    this.received = this.requests = this.accepts = this.rejects = this.challenges = this.responses = this.duplicates = 0;
     this.drops.clear();
     this.reasons.clear();
   }
@@ -65,6 +70,8 @@ export class DropSummary {
   constructor(
     private readonly log: Log,
     private readonly intervalMs = DROP_SUMMARY_INTERVAL_MS,
+    /** The summary's event: `radius-drops`, or `radius-accounting-drops` for the accounting port. */
+    private readonly event = 'radius-drops',
   ) {}
 
   record(reason: DropReason, address: string): void {
@@ -89,7 +96,7 @@ export class DropSummary {
     // `name=count` words, not nested objects: the log sinks drop nested keys that look like secrets
     // (log/redact.ts), and `bad-password-attribute` would be one.
     const words = (pairs: [string, number][]) => pairs.map(([k, n]) => `${k}=${n}`).join(' ');
-    this.log.info('radius-drops', {
+    this.log.info(this.event, {
       total: this.total,
       reasons: words([...this.reasons].sort()),
       sources: words(top),

@@ -30,6 +30,8 @@ export interface RadiusSettings {
   readonly local: {
     readonly enabled: boolean;
     readonly authPort: number;
+    /** Where Accounting-Requests are answered (RFC 2866); undefined: nowhere. */
+    readonly acctPort?: number;
     readonly nas: readonly NasEntry[];
     /** Local users: name → crypt(3) hash. */
     readonly users: ReadonlyMap<string, string>;

@@ -8,9 +8,9 @@ import type { Binder } from '../util/listener.ts';
 import type { Log } from '../util/log.ts';
 import type { RadiusServer } from './server.ts';
 
-export function udpBinder(server: RadiusServer, log: Log): Binder<Socket> {
+export function udpBinder(server: RadiusServer, log: Log, name = 'radius'): Binder<Socket> {
   return {
-    name: 'radius',
+    name,
     async open({ port, host }) {
       // `::` is dual-stack: IPv4 clients arrive as ::ffff:a.b.c.d and are un-mapped below.
       const socket = createSocket({ type: isV6(host) ? 'udp6' : 'udp4', ipv6Only: false });

@@ -1,9 +1,10 @@
 /**
  * One login through a real OpenVPN server and its RADIUS plugin (issue #4; real-peers.md §3): an
  * OpenVPN client with `static-challenge` sends SCRV1:base64(password):base64(code); the server's
- * radiusplugin asks our local RADIUS server, which checks the code, then the password. FreeRADIUS
- * answers only the plugin's accounting (our server does no accounting). Needs root and /dev/net/tun
- * for the OpenVPN server's tun device (CI runs as root).
+ * radiusplugin asks our local RADIUS server, which checks the code, then the password, and records
+ * the plugin's accounting (Start, and Stop when the client leaves) on `server acct-port`: the plugin
+ * refuses a client whose Accounting-Request gets no answer. Needs root and /dev/net/tun for the
+ * OpenVPN server's tun device (CI runs as root).
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -13,7 +14,6 @@ import { test } from 'node:test';
 import { base32Decode, hotp, timeStep } from '../../src/twofa/otp.ts';
 import { ApplianceClock } from '../../src/util/clock.ts';
 import { adminSession, newApp, runLines } from '../helpers/app.ts';
-import { startFreeradius } from '../helpers/freeradius.ts';
 import { Watched } from '../helpers/process.ts';
 import { peer } from '../helpers/peers.ts';
 
@@ -21,7 +21,6 @@ const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 // radiusplugin truncates 5-digit ports to 4 digits (real-peers.md §3.4): stay below 10000.
 const AUTH_PORT = 8000 + (process.pid % 900);
 const ACCT_PORT = AUTH_PORT + 1000;
-const FR_AUTH_PORT = 20000 + (process.pid % 5000) + 50;
 const VPN_PORT = 30000 + (process.pid % 5000);
 
 function pki(dir: string): void {
@@ -54,7 +53,6 @@ test('OpenVPN client → OpenVPN server + radiusplugin → our RADIUS server wit
   const env = await newApp({ clock: new ApplianceClock() });
   const dir = join(env.dir, 'ovpn');
   mkdirSync(join(dir, 'tmp'), { recursive: true });
-  const fr = await startFreeradius(FR_AUTH_PORT, ACCT_PORT);
   let server: Watched | undefined;
   try {
     const s = adminSession(env.app);
@@ -64,6 +62,7 @@ test('OpenVPN client → OpenVPN server + radiusplugin → our RADIUS server wit
       'service 2fa',
       'radius-server local',
       `server auth-port ${AUTH_PORT}`,
+      `server acct-port ${ACCT_PORT}`,
       // radiusplugin sends no Message-Authenticator, so this NAS entry cannot require one.
       'nas 127.0.0.1 key upstreamsecret 2fa',
       'user alice password alicepw',
@@ -94,7 +93,7 @@ test('OpenVPN client → OpenVPN server + radiusplugin → our RADIUS server wit
       [
         'client', 'proto udp4', `remote 127.0.0.1 ${VPN_PORT}`, 'dev null', 'disable-dco', 'ifconfig-noexec', 'route-noexec', 'nobind',
         `ca ${dir}/ca.crt`, 'remote-cert-tls server', `auth-user-pass ${dir}/creds.txt`, 'static-challenge "Enter OTP" 1',
-        'auth-retry none', 'connect-retry-max 1', 'verb 3',
+        'auth-retry none', 'connect-retry-max 1', 'explicit-exit-notify 1', 'verb 3',
       ].join('\n') + '\n',
     );
     server = new Watched(spawn(peer('openvpn'), ['--config', join(dir, 'server.conf')], { stdio: ['pipe', 'pipe', 'pipe'] }));
@@ -109,10 +108,16 @@ test('OpenVPN client → OpenVPN server + radiusplugin → our RADIUS server wit
     const log = await runLines(s, 'show log | include radius-auth');
     assert.match(log, /radius-auth user=alice client=127\.0\.0\.1 result=accept reason=ok-totp/);
     assert.match(log, /radius-auth user=alice client=127\.0\.0\.1 result=reject reason=reused/);
+    // The plugin's accounting, answered here: Start with the tunnel address, then Stop once the client
+    // has said it leaves (explicit-exit-notify), with the session's traffic. Stop may trail the client's exit.
+    const accounting = () => runLines(s, 'show log | include radius-accounting client');
+    assert.match(await accounting(), /radius-accounting client=127\.0\.0\.1 user=alice status=start session=\S+ framedIp=10\.251\.0\.\d+/);
+    for (let i = 0; i < 50 && !/status=stop/.test(await accounting()); i++) await new Promise((r) => setTimeout(r, 200));
+    const records = await accounting();
+    assert.match(records, /radius-accounting client=127\.0\.0\.1 user=alice status=stop session=\S+ .*inputOctets=\d+ outputOctets=\d+/, records);
   } finally {
     server?.child.kill('SIGTERM');
     await server?.exited(5000);
-    await fr.stop();
     await env.close();
   }
 });

@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { peer } from './peers.ts';
 
 export interface RadclientReply {
-  /** accept, reject, challenge, or none (no answer). */
-  readonly kind: 'accept' | 'reject' | 'challenge' | 'none';
+  /** accept, reject, challenge, accounting-response, or none (no answer). */
+  readonly kind: 'accept' | 'reject' | 'challenge' | 'accounting-response' | 'none';
   /** The State of a challenge, as radclient prints it (0x…). */
   readonly state: string | undefined;
   /** The Reply-Message, if any. */
@@ -26,12 +26,15 @@ export interface RadclientOptions {
   readonly extra?: readonly string[];
   /** radclient -t (seconds per try). */
   readonly timeout?: number;
+  /** An Access-Request (default) or an Accounting-Request (no Message-Authenticator is added). */
+  readonly type?: 'auth' | 'acct';
 }
 
 export async function radclient(lines: readonly string[], o: RadclientOptions): Promise<RadclientReply> {
-  const input = [...lines, ...(o.ma === false ? [] : ['Message-Authenticator = 0x00'])].join('\n') + '\n';
+  const type = o.type ?? 'auth';
+  const input = [...lines, ...(o.ma === false || type === 'acct' ? [] : ['Message-Authenticator = 0x00'])].join('\n') + '\n';
   const t = o.timeout ?? 1;
-  const child = spawn(peer('radclient'), ['-x', '-t', String(t), '-r', '1', ...(o.extra ?? []), o.server, 'auth', o.secret]);
+  const child = spawn(peer('radclient'), ['-x', '-t', String(t), '-r', '1', ...(o.extra ?? []), o.server, type, o.secret]);
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -39,6 +42,14 @@ export async function radclient(lines: readonly string[], o: RadclientOptions): 
   const timer = setTimeout(() => child.kill('SIGKILL'), (t * 4 + 10) * 1000);
   await new Promise((resolve) => child.on('close', resolve));
   clearTimeout(timer);
-  const kind = /Received Access-Accept/.test(out) ? 'accept' : /Received Access-Reject/.test(out) ? 'reject' : /Received Access-Challenge/.test(out) ? 'challenge' : 'none';
+  const kind = /Received Access-Accept/.test(out)
+    ? 'accept'
+    : /Received Access-Reject/.test(out)
+      ? 'reject'
+      : /Received Access-Challenge/.test(out)
+        ? 'challenge'
+        : /Received Accounting-Response/.test(out)
+          ? 'accounting-response'
+          : 'none';
   return { kind, out, state: /State = (0x[0-9a-f]+)/.exec(out)?.[1], message: /Reply-Message = "([^"]*)"/.exec(out)?.[1] };
 }

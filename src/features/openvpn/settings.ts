@@ -44,6 +44,7 @@ export function tunnelsForChecks(interfaces: Iterable<Readonly<TunnelConfig>>): 
 export function reservedPorts(cfg: Readonly<RunningConfig>): ReservedPort[] {
   const ports: ReservedPort[] = [];
   if (cfg.radius.local.enabled) ports.push({ protocol: 'udp', port: cfg.radius.local.authPort, owner: 'the local RADIUS server (server auth-port)' });
+  if (cfg.radius.local.enabled && cfg.radius.local.acctPort !== undefined) ports.push({ protocol: 'udp', port: cfg.radius.local.acctPort, owner: 'the local RADIUS server (server acct-port)' });
   if (cfg.ssh.enabled) ports.push({ protocol: 'tcp', port: cfg.ssh.port, owner: 'the SSH server (ssh server port)' });
   return ports;
 }

@@ -7,7 +7,7 @@ import { RADIUS_DEFAULTS } from '../../config/model.ts';
 import { arg } from '../../session/context.ts';
 import type { Ctx, Handlers } from '../appliance.ts';
 import { passwordHashArg, secretArg } from '../secrets.ts';
-import { formatLocalStatistics, formatLocalUsers, formatNas } from './show.ts';
+import { formatAccountingStatistics, formatLocalStatistics, formatLocalUsers, formatNas } from './show.ts';
 
 async function applyRadius(ctx: Ctx): Promise<void> {
   const error = await ctx.app.radius.apply();
@@ -18,7 +18,7 @@ export const handlers = {
   'radius-local.local': async (ctx) => {
     if (ctx.no) {
       ctx.app.config.update((c) => {
-        c.radius.local = { configured: false, enabled: false, authPort: RADIUS_DEFAULTS.authPort, nas: [], users: new Map() };
+        c.radius.local = { configured: false, enabled: false, authPort: RADIUS_DEFAULTS.authPort, acctPort: undefined, nas: [], users: new Map() };
       });
       await applyRadius(ctx);
       return;
@@ -31,7 +31,15 @@ export const handlers = {
     await applyRadius(ctx);
   },
   'radius-local.port': async (ctx) => {
-    ctx.app.config.update((c) => void (c.radius.local.authPort = ctx.no ? RADIUS_DEFAULTS.authPort : arg.num(ctx, 'port')));
+    const port = ctx.no ? RADIUS_DEFAULTS.authPort : arg.num(ctx, 'port');
+    if (port === ctx.app.config.current.radius.local.acctPort) ctx.error(msg.radiusPortsClash(port));
+    ctx.app.config.update((c) => void (c.radius.local.authPort = port));
+    await applyRadius(ctx);
+  },
+  'radius-local.acct-port': async (ctx) => {
+    const port = ctx.no ? undefined : arg.num(ctx, 'port');
+    if (port === ctx.app.config.current.radius.local.authPort) ctx.error(msg.radiusPortsClash(port));
+    ctx.app.config.update((c) => void (c.radius.local.acctPort = port));
     await applyRadius(ctx);
   },
   'radius-local.nas': (ctx) => {
@@ -63,5 +71,9 @@ export const handlers = {
   },
   'radius-local.show-nas': (ctx) => ctx.out.lines(formatNas(ctx.app.config.current.radius.local.nas)),
   'radius-local.show-users': (ctx) => ctx.out.lines(formatLocalUsers([...ctx.app.config.current.radius.local.users.keys()])),
-  'radius-local.show-statistics': (ctx) => ctx.out.lines(formatLocalStatistics(ctx.app.radius.server.stats, ctx.app.radius.status())),
+  'radius-local.show-statistics': (ctx) =>
+    ctx.out.lines([
+      ...formatLocalStatistics(ctx.app.radius.server.stats, ctx.app.radius.status()),
+      ...formatAccountingStatistics(ctx.app.radius.accounting.stats, ctx.app.radius.accountingStatus(), ctx.app.config.current.radius.local.acctPort !== undefined),
+    ]),
 } satisfies Handlers;

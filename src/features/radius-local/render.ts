@@ -8,6 +8,7 @@ export function render(cfg: Readonly<RunningConfig>, ctx: RenderContext): string
   if (!l.configured) return [];
   const lines = ['radius-server local'];
   if (l.authPort !== RADIUS_DEFAULTS.authPort) lines.push(` server auth-port ${l.authPort}`);
+  if (l.acctPort !== undefined) lines.push(` server acct-port ${l.acctPort}`);
   for (const n of l.nas) {
     const twofa = n.twofa === 'only' ? ' 2fa only' : n.twofa === 'on' ? ' 2fa' : '';
     lines.push(` nas ${n.address} key ${renderSecret(cfg, ctx, n.key)}${twofa}${n.requireMessageAuthenticator ? ' require-message-authenticator' : ''}`);

@@ -35,7 +35,7 @@ function firstFactor(cfg: Readonly<RunningConfig>, group: string | undefined): F
 export function radiusSettings(cfg: Readonly<RunningConfig>): RadiusSettings {
   const r = cfg.radius;
   return {
-    local: { enabled: r.local.enabled, authPort: r.local.authPort, nas: r.local.nas, users: r.local.users },
+    local: { enabled: r.local.enabled, authPort: r.local.authPort, acctPort: r.local.acctPort, nas: r.local.nas, users: r.local.users },
     upstream: { timeout: r.timeout, retransmit: r.retransmit, deadtime: r.deadtime },
     firstFactor: firstFactor(cfg, cfg.aaa.openvpn?.group),
     codeInPassword: cfg.aaa.openvpn?.inPassword ?? false,

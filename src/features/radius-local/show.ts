@@ -33,3 +33,25 @@ export function formatLocalStatistics(
   for (const [reason, n] of [...s.reasons].sort()) lines.push(`    ${reason.padEnd(30)} ${n}`);
   return lines;
 }
+
+/** The accounting port's part: requests, responses, drops, and the records by Acct-Status-Type. */
+export function formatAccountingStatistics(
+  s: { received: number; requests: number; responses: number; duplicates: number; drops: ReadonlyMap<string, number>; reasons: ReadonlyMap<string, number> },
+  status: { listening: boolean; port: number | undefined },
+  configured: boolean,
+): string[] {
+  const state = status.listening ? `listening on UDP ${status.port}` : configured ? 'not listening' : 'off (no server acct-port)';
+  const lines = [
+    'Local RADIUS accounting',
+    `  State                : ${state}`,
+    `  Datagrams received   : ${s.received}`,
+    `  Accounting-Requests  : ${s.requests}`,
+    `  Accounting-Responses : ${s.responses}`,
+    `  Duplicates answered  : ${s.duplicates}`,
+    `  Dropped              : ${[...s.drops.values()].reduce((a, b) => a + b, 0)}`,
+  ];
+  for (const [reason, n] of [...s.drops].sort()) lines.push(`    ${reason.padEnd(30)} ${n}`);
+  lines.push('  Records by status    :');
+  for (const [status, n] of [...s.reasons].sort()) lines.push(`    ${status.padEnd(30)} ${n}`);
+  return lines;
+}
