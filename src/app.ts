@@ -50,11 +50,13 @@ import { SecretBox } from './util/secret-box.ts';
 import { RegistrationService } from './web/index.ts';
 
 /**
- * Audit events a stranger can cause at will, without any credential: summaries of dropped RADIUS
- * datagrams, failed or throttled CLI logins, failed page logins, refused or broken connections. They
- * are kept apart in `show log` (util/log.ts AuditTrail) so a flood of them never evicts a login.
+ * Audit events that come in bulk: those a stranger can cause at will, without any credential —
+ * summaries of dropped RADIUS datagrams, failed or throttled CLI logins, failed page logins, refused or
+ * broken connections — and RADIUS accounting records, which a NAS sends for every session again and
+ * again (interim updates). They are kept apart in `show log` (util/log.ts AuditTrail) so a flood of
+ * them never evicts a login.
  */
-const BULK_EVENTS = new Set(['radius-drops', 'radius-accounting-drops', 'login-failed', 'ssh-connection-error', 'web-registration-failed', 'web-rate-limited', 'web-csrf-rejected']);
+const BULK_EVENTS = new Set(['radius-drops', 'radius-accounting', 'radius-accounting-drops', 'login-failed', 'ssh-connection-error', 'web-registration-failed', 'web-rate-limited', 'web-csrf-rejected']);
 
 /** The modules whose exports run in the worker threads (worker-pool.ts). */
 const CRYPT = new URL('./util/crypt.ts', import.meta.url);

@@ -30,6 +30,7 @@ export const Attr = {
   NasIdentifier: 32,
   ProxyState: 33,
   AcctStatusType: 40,
+  AcctDelayTime: 41,
   AcctInputOctets: 42,
   AcctOutputOctets: 43,
   AcctSessionId: 44,

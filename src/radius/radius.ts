@@ -78,9 +78,13 @@ export class Radius {
   async apply(): Promise<string | undefined> {
     const l = this.options.settings().local;
     const host = l.nas.some((n) => isV6(n.address)) ? '::' : '0.0.0.0';
-    // Accounting first: a port moved from accounting to authentication is free before it is bound again.
-    const accounting = await this.accountingListener.apply(l.enabled && l.acctPort !== undefined ? { port: l.acctPort, host } : undefined);
-    return (await this.listener.apply(l.enabled ? { port: l.authPort, host } : undefined)) ?? accounting;
+    const accountingAt = l.enabled && l.acctPort !== undefined ? { port: l.acctPort, host } : undefined;
+    // A port can move from one listener to the other (a reboot into a config that swapped them): each
+    // closes its old socket before it binds, so accounting first frees a port for authentication, and
+    // accounting tries again once authentication has let go of the one it wants.
+    const accounting = await this.accountingListener.apply(accountingAt);
+    const authentication = await this.listener.apply(l.enabled ? { port: l.authPort, host } : undefined);
+    return authentication ?? (accounting && (await this.accountingListener.apply(accountingAt)));
   }
 
   status(): ListenerStatus {

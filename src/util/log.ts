@@ -48,9 +48,9 @@ export interface LogEvent {
   readonly fields: Record<string, unknown>;
 }
 
-/** How AuditTrail keeps events that anyone can cause in bulk apart from the rest. */
+/** How AuditTrail keeps events that come in bulk apart from the rest. */
 export interface BulkEvents {
-  /** Whether an event is one a stranger can cause at will (failed logins, dropped packets, …). */
+  /** Whether an event is one that comes in bulk (failed logins and dropped packets a stranger can cause, accounting records, …). */
   readonly is: (event: string) => boolean;
   /** How many of them are kept. */
   readonly size: number;

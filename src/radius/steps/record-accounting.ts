@@ -26,24 +26,31 @@ function integer(p: Packet, type: number): number | undefined {
 
 const string = (p: Packet, type: number) => attr(p, type)?.toString('utf8');
 
-/** A 64-bit counter from its low 32 bits and its Gigawords attribute (RFC 2869 §5.1, §5.2). */
-function octets(p: Packet, low: number, high: number): number | undefined {
+/**
+ * A 64-bit counter from its low 32 bits and its Gigawords attribute (RFC 2869 §5.1, §5.2): a number,
+ * or a decimal string beyond 2^53, where a number would round.
+ */
+function octets(p: Packet, low: number, high: number): number | string | undefined {
   const l = integer(p, low);
-  return l === undefined ? undefined : (integer(p, high) ?? 0) * 2 ** 32 + l;
+  if (l === undefined) return undefined;
+  const v = (BigInt(integer(p, high) ?? 0) << 32n) | BigInt(l);
+  return v <= Number.MAX_SAFE_INTEGER ? Number(v) : v.toString();
 }
 
 export const recordAccounting: Step = (req, env) => {
   const p = need(req.packet, 'packet');
   const type = integer(p, Attr.AcctStatusType);
   if (type === undefined) return drop('missing-acct-status-type');
-  const status = STATUS[type] ?? `status-${type}`;
+  const status = STATUS[type];
   const ip = attr(p, Attr.FramedIpAddress);
   const cause = integer(p, Attr.AcctTerminateCause);
   env.log.info('radius-accounting', {
     client: req.from.address,
     user: string(p, Attr.UserName),
-    status,
+    status: status ?? `status-${type}`,
     session: string(p, Attr.AcctSessionId),
+    // RFC 2866 §5.2: how long the NAS had been trying to send this record; the event happened that much earlier.
+    delay: integer(p, Attr.AcctDelayTime),
     framedIp: ip?.length === 4 ? ip.join('.') : undefined,
     callingStation: string(p, Attr.CallingStationId),
     sessionTime: integer(p, Attr.AcctSessionTime),
@@ -51,6 +58,7 @@ export const recordAccounting: Step = (req, env) => {
     outputOctets: octets(p, Attr.AcctOutputOctets, Attr.AcctOutputGigawords),
     terminateCause: cause === undefined ? undefined : (TERMINATE_CAUSE[cause - 1] ?? String(cause)),
   });
-  env.stats.reason(status);
+  // Unknown values are counted together: a NAS must not grow the statistics without bound.
+  env.stats.reason(status ?? 'other');
   return next;
 };
