@@ -1,20 +1,30 @@
 /**
  * RADIUS fuzzing against a real daemon on 127.0.0.1 (SPEC §18; issue #17): mutated and random
- * datagrams in many classes, a bounded count, from three sockets whose replies are judged apart:
+ * datagrams in many classes, a bounded count, to the authentication port and (a fifth of them) to the
+ * accounting port (`server acct-port`, RFC 2866), from sockets whose replies are judged apart:
  *
- * - `nas` (127.0.0.1, a configured NAS): anything may be answered, but every answer must be a
- *   well-formed Access-Accept/Reject/Challenge whose Response Authenticator and Message-Authenticator
- *   (first attribute, RFC 3579 §3.2) verify against a request sent from that socket;
+ * - `nas` (127.0.0.1, a configured NAS), to the authentication port: anything may be answered, but every
+ *   answer must be a well-formed Access-Accept/Reject/Challenge whose Response Authenticator and
+ *   Message-Authenticator (first attribute, RFC 3579 §3.2) verify against a request sent from that socket;
+ * - `acct` (127.0.0.1, the same NAS), to the accounting port: every answer must be a well-formed
+ *   Accounting-Response (no attribute but Proxy-State and Vendor-Specific) whose Response Authenticator
+ *   (RFC 2866 §3) verifies against an Accounting-Request sent from that socket with the same Identifier,
+ *   every Proxy-State echoed in order (RFC 2865 §5.33). The fuzzer also judges each request itself,
+ *   without the daemon's code: an answer to one that must be discarded (malformed, not code 4, a Request
+ *   Authenticator that does not verify, no 4-octet Acct-Status-Type) is a forbidden reply;
  * - `silent` (127.0.0.1): requests whose Message-Authenticator is wrong, of the wrong length, doubled,
- *   or signed with another secret — RFC 3579 §3.2 says silently discard: any answer is a failure;
- * - `stranger` (127.0.0.2, no NAS): RFC 2865 §3 says silently discard: any answer is a failure.
+ *   or signed with another secret — RFC 3579 §3.2 says silently discard — and Accounting-Requests whose
+ *   Request Authenticator is wrong or made with another secret (RFC 2866 §3), or sent to the
+ *   authentication port: any answer is a failure;
+ * - `stranger` (127.0.0.2, no NAS), to either port: RFC 2865 §3 says silently discard: any answer is a failure.
  *
- * After every batch a probe (a valid request from its own socket) must be answered: the daemon is alive
- * and has read the batch (one socket, read in order). At the end: the daemon still runs, no error line
- * in its log, its memory before and after, and how many datagrams it counted.
+ * After every batch two probes (a valid request to each port, each from its own socket) must be
+ * answered: the daemon is alive and has read the batch (one socket per port, read in order). At the
+ * end: the daemon still runs, no error line in its log, its memory before and after, and how many
+ * datagrams its two servers counted.
  */
-import { createHmac } from 'node:crypto';
-import { createSocket, type Socket } from 'node:dgram';
+import { createHash, createHmac } from 'node:crypto';
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,14 +59,23 @@ export interface FuzzFigures {
   readonly crashed: boolean;
   /** Error lines in the daemon's log (internal errors, unhandled rejections, stack traces). */
   readonly errors: readonly string[];
-  /** Answers to the silent or stranger sockets: datagrams RFC 2865 §3 / RFC 3579 §3.2 say to discard. */
+  /**
+   * Answers to datagrams RFC 2865 §3 / RFC 3579 §3.2 / RFC 2866 §3 say to discard: any answer to the
+   * silent or stranger sockets, and answers on the accounting port to a request that must be discarded.
+   */
   readonly forbiddenReplies: number;
-  /** Answers to the NAS socket that are malformed or whose authenticators do not verify. */
+  /** Answers to the NAS sockets (both ports) that are malformed, come from the wrong port, or whose authenticators do not verify. */
   readonly badReplies: number;
+  /** Answers to the NAS sockets, both ports. */
   readonly replies: number;
+  /** Of `datagrams`, those of the accounting classes (most to the accounting port). */
+  readonly accountingDatagrams: number;
+  /** Of `replies`, the Accounting-Responses that verified. */
+  readonly accountingReplies: number;
+  /** Liveness probes, both ports (two per batch). */
   readonly probes: number;
   readonly probesUnanswered: number;
-  /** Datagrams the daemon read (`show radius local-server statistics`, probes not counted). */
+  /** Datagrams the daemon's two servers read (`show radius local-server statistics`, both parts, probes not counted). */
   readonly daemonCounted: number;
   readonly rssReadyKb: number;
   readonly rssBeforeKb: number;
@@ -180,35 +199,45 @@ function flip(rng: Rng, b: Buffer, n: number): Buffer {
   return c;
 }
 
+/** Cut short: from nothing to one octet less than the whole. */
+function truncate(rng: Rng, v: Buffer): Buffer {
+  return v.subarray(0, rng.int(v.length));
+}
+
+/** A Length field that lies (RFC 2865 §3: octets beyond it are padding; fewer octets than it say is malformed). */
+function lengthField(rng: Rng, valid: Buffer): Buffer {
+  const v = Buffer.from(valid);
+  v.writeUInt16BE(rng.pick([0, 1, 19, 20, 21, v.length - 1, v.length + 1, 4096, 4097, 65535, rng.int(65536)]), 2);
+  return v;
+}
+
+/** A few octets overwritten with values that mean something in a header or an attribute. */
+function overwrite(rng: Rng, valid: Buffer): Buffer {
+  const v = Buffer.from(valid);
+  for (let i = 0, n = 1 + rng.int(6); i < n; i++) v[rng.int(v.length)] = rng.pick([0, 1, 2, 0x50, 0x12, 0x7f, 0x80, 0xff, rng.int(256)]);
+  return v;
+}
+
+/** One of the first three attribute lengths corrupted (the first attribute is at 20). */
+function attributeLength(rng: Rng, valid: Buffer): Buffer {
+  const v = Buffer.from(valid);
+  let pos = 20;
+  for (let i = rng.int(3); i > 0 && pos + 1 < v.length; i--) pos += Math.max(2, v[pos + 1]!);
+  if (pos + 1 < v.length) v[pos + 1] = rng.pick([0, 1, 2, 3, 17, 19, 255, rng.int(256)]);
+  return v;
+}
+
 /** The mutation classes: name → (rng, recent datagrams) → datagram and where it goes. */
-function classes(code: () => string): [string, (rng: Rng, recent: Buffer[]) => { d: Buffer; to: Target }][] {
+function classes(code: () => string): [string, Make][] {
   const valid = (rng: Rng) => login(rng, 'alice', rng.int(2) ? scrv1('alicepw', code()) : 'alicepw');
   return [
     ['random bytes', (rng) => ({ d: rng.bytes(rng.int(4200)), to: 'nas' })],
     ['random short', (rng) => ({ d: rng.bytes(rng.int(40)), to: 'nas' })],
-    ['truncated', (rng) => {
-      const v = valid(rng);
-      return { d: v.subarray(0, rng.int(v.length)), to: 'nas' };
-    }],
-    ['length field', (rng) => {
-      const v = Buffer.from(valid(rng));
-      v.writeUInt16BE(rng.pick([0, 1, 19, 20, 21, v.length - 1, v.length + 1, 4096, 4097, 65535, rng.int(65536)]), 2);
-      return { d: v, to: 'nas' };
-    }],
+    ['truncated', (rng) => ({ d: truncate(rng, valid(rng)), to: 'nas' })],
+    ['length field', (rng) => ({ d: lengthField(rng, valid(rng)), to: 'nas' })],
     ['bit flips', (rng) => ({ d: flip(rng, valid(rng), 1 + rng.int(8)), to: 'nas' })],
-    ['byte overwrite', (rng) => {
-      const v = Buffer.from(valid(rng));
-      for (let i = 0, n = 1 + rng.int(6); i < n; i++) v[rng.int(v.length)] = rng.pick([0, 1, 2, 0x50, 0x12, 0x7f, 0x80, 0xff, rng.int(256)]);
-      return { d: v, to: 'nas' };
-    }],
-    ['attribute length', (rng) => {
-      const v = Buffer.from(valid(rng));
-      // Attribute headers: the first is at 20; corrupt one of the first three lengths.
-      let pos = 20;
-      for (let i = rng.int(3); i > 0 && pos + 1 < v.length; i--) pos += Math.max(2, v[pos + 1]!);
-      if (pos + 1 < v.length) v[pos + 1] = rng.pick([0, 1, 2, 3, 17, 19, 255, rng.int(256)]);
-      return { d: v, to: 'nas' };
-    }],
+    ['byte overwrite', (rng) => ({ d: overwrite(rng, valid(rng)), to: 'nas' })],
+    ['attribute length', (rng) => ({ d: attributeLength(rng, valid(rng)), to: 'nas' })],
     ['random attributes, signed', (rng) => {
       const attrs = Array.from({ length: 1 + rng.int(20) }, () => randomAttr(rng)).filter((a) => a.type !== Attr.MessageAuthenticator);
       return { d: request(rng, [{ type: Attr.UserName, value: Buffer.from('alice') }, ...attrs]), to: 'nas' };
@@ -283,6 +312,198 @@ function classes(code: () => string): [string, (rng: Rng, recent: Buffer[]) => {
   ];
 }
 
+/** Where a datagram goes: the authentication port (`server auth-port`) or the accounting port (`server acct-port`). */
+type Port = 'auth' | 'acct';
+/** A mutation class: (rng, recent datagrams of its table) → datagram, socket, and port when not its table's. */
+type Make = (rng: Rng, recent: Buffer[]) => { d: Buffer; to: Target; port?: Port };
+
+const ZERO16 = Buffer.alloc(16);
+/** Acct-Delay-Time (RFC 2866 §5.2) and Vendor-Specific (RFC 2865 §5.26): not in packet.ts's table. */
+const ACCT_DELAY_TIME = 41;
+const VENDOR_SPECIFIC = 26;
+/** The 4-octet attributes of an Accounting-Request: integers (RFC 2866 §5, RFC 2869 §5.1) and the addresses. */
+const INTEGERS = [
+  Attr.AcctStatusType, Attr.AcctInputOctets, Attr.AcctOutputOctets, Attr.AcctSessionTime, Attr.AcctTerminateCause,
+  Attr.AcctInputGigawords, Attr.AcctOutputGigawords, ACCT_DELAY_TIME, Attr.FramedIpAddress, Attr.NasIpAddress,
+];
+
+/** MD5 by node:crypto directly: the judge does not use the daemon's crypto.ts for accounting. */
+function md5(...parts: Buffer[]): Buffer {
+  const h = createHash('md5');
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n >>> 0);
+  return b;
+}
+
+/**
+ * An Accounting-Request (or, with `code`, any packet signed the same way): as many of `attrs` as fit in
+ * 4096 octets, the Request Authenticator MD5(Code+Identifier+Length+16 zero octets+Attributes+Secret)
+ * (RFC 2866 §3).
+ */
+function accounting(rng: Rng, attrs: readonly Attribute[], opts: { code?: number; secret?: Buffer } = {}): Buffer {
+  let total = 20;
+  const kept: Attribute[] = [];
+  for (const a of attrs) {
+    if (total + a.value.length + 2 > 4096) break;
+    total += a.value.length + 2;
+    kept.push(a);
+  }
+  const pkt = encodePacket(opts.code ?? Code.AccountingRequest, rng.int(256), ZERO16, kept);
+  md5(pkt, opts.secret ?? SECRET).copy(pkt, 4);
+  return pkt;
+}
+
+/**
+ * What a NAS sends (OpenVPN's radiusplugin, a switch): Start, Stop or Interim-Update with a session,
+ * sometimes the tunnel address and the caller, the session's time and traffic (32-bit octets and their
+ * Gigawords), why it ended, and Proxy-States; Acct-Status-Type first, or everything shuffled.
+ */
+function acctAttrs(rng: Rng, status = rng.pick([1, 2, 3]), user: Buffer = Buffer.from(rng.pick(['alice', 'bob', 'carol']))): Attribute[] {
+  const attrs: Attribute[] = [
+    { type: Attr.AcctStatusType, value: u32(status) },
+    { type: Attr.UserName, value: user.subarray(0, 253) },
+    { type: Attr.AcctSessionId, value: Buffer.from(rng.bytes(8).toString('hex')) },
+    { type: Attr.NasIpAddress, value: Buffer.from([127, 0, 0, 1]) },
+  ];
+  if (rng.int(2)) attrs.push({ type: Attr.FramedIpAddress, value: Buffer.from([10, 8, rng.int(256), rng.int(256)]) });
+  if (rng.int(2)) attrs.push({ type: Attr.CallingStationId, value: Buffer.from(`198.51.100.${rng.int(256)}`) });
+  if (rng.int(4) === 0) attrs.push({ type: ACCT_DELAY_TIME, value: u32(rng.int(30)) });
+  if (status !== 1) {
+    attrs.push({ type: Attr.AcctSessionTime, value: u32(rng.u32()) }, { type: Attr.AcctInputOctets, value: u32(rng.u32()) }, { type: Attr.AcctOutputOctets, value: u32(rng.u32()) });
+    if (rng.int(2)) attrs.push({ type: Attr.AcctInputGigawords, value: u32(rng.int(2) ? rng.int(4) : rng.u32()) }, { type: Attr.AcctOutputGigawords, value: u32(rng.int(2) ? rng.int(4) : rng.u32()) });
+    if (status === 2) attrs.push({ type: Attr.AcctTerminateCause, value: u32(rng.int(4) ? 1 + rng.int(18) : rng.u32()) });
+  }
+  for (let i = rng.int(4); i > 0; i--) attrs.push({ type: Attr.ProxyState, value: rng.bytes(1 + rng.int(40)) });
+  if (rng.int(4) === 0) {
+    for (let i = attrs.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [attrs[i], attrs[j]] = [attrs[j]!, attrs[i]!];
+    }
+  }
+  return attrs;
+}
+
+/** What the judge keeps of a datagram sent to the accounting port from the accounting NAS socket. */
+interface SentAccounting {
+  readonly authenticator: Buffer;
+  /** Its Proxy-States, in order (RFC 2865 §5.33: the answer carries them all, in order). */
+  readonly proxyStates: readonly Buffer[];
+  /**
+   * Whether RFC 2866 lets it be answered at all: framing valid (RFC 2865 §3), code 4, the Request
+   * Authenticator verifies (§3), the first Acct-Status-Type present and 4 octets (§5.1). Otherwise it is
+   * silently discarded, and an answer is a forbidden reply.
+   */
+  readonly answerable: boolean;
+}
+
+/** Judges a datagram bound for the accounting port (at least 20 octets), independently of the daemon's parser and crypto. */
+function judgeAccountingRequest(d: Buffer): SentAccounting {
+  const authenticator = Buffer.from(d.subarray(4, 20));
+  const no: SentAccounting = { authenticator, proxyStates: [], answerable: false };
+  const length = d.readUInt16BE(2);
+  if (length < 20 || length > 4096 || length > d.length) return no;
+  const proxyStates: Buffer[] = [];
+  let statusLength: number | undefined;
+  for (let pos = 20; pos < length; ) {
+    if (pos + 2 > length) return no;
+    const len = d[pos + 1]!;
+    if (len < 2 || pos + len > length) return no;
+    if (d[pos] === Attr.ProxyState) proxyStates.push(Buffer.from(d.subarray(pos + 2, pos + len)));
+    if (d[pos] === Attr.AcctStatusType) statusLength ??= len - 2;
+    pos += len;
+  }
+  const verifies = md5(d.subarray(0, 4), ZERO16, d.subarray(20, length), SECRET).equals(authenticator);
+  return { authenticator, proxyStates, answerable: d[0] === Code.AccountingRequest && statusLength === 4 && verifies };
+}
+
+/**
+ * Judges an answer on the accounting NAS socket against the requests sent with its Identifier: `ok` for
+ * a well-formed Accounting-Response (Length exact, no attribute but Proxy-State and Vendor-Specific, so
+ * no Message-Authenticator) whose Response Authenticator MD5(Code+ID+Length+RequestAuth+Attributes+Secret)
+ * verifies against an answerable request whose Proxy-States it echoes in order; `forbidden` when it
+ * verifies only against requests that had to be discarded; `bad` otherwise.
+ */
+function judgeAccountingAnswer(msg: Buffer, sent: readonly SentAccounting[]): 'ok' | 'bad' | 'forbidden' {
+  if (msg.length < 20 || msg[0] !== Code.AccountingResponse || msg.readUInt16BE(2) !== msg.length) return 'bad';
+  const proxyStates: Buffer[] = [];
+  for (let pos = 20; pos < msg.length; ) {
+    const len = msg[pos + 1];
+    if (len === undefined || len < 2 || pos + len > msg.length) return 'bad';
+    if (msg[pos] === Attr.ProxyState) proxyStates.push(msg.subarray(pos + 2, pos + len));
+    else if (msg[pos] !== VENDOR_SPECIFIC) return 'bad';
+    pos += len;
+  }
+  const verified = sent.filter((r) => md5(msg.subarray(0, 4), r.authenticator, msg.subarray(20), SECRET).equals(msg.subarray(4, 20)));
+  const echoes = (r: SentAccounting) => r.proxyStates.length === proxyStates.length && r.proxyStates.every((p, i) => p.equals(proxyStates[i]!));
+  if (verified.some((r) => r.answerable && echoes(r))) return 'ok';
+  return verified.some((r) => !r.answerable) ? 'forbidden' : 'bad';
+}
+
+/**
+ * The accounting classes, built from valid Accounting-Requests: to the accounting port unless `port`
+ * says otherwise; `nas` there is the accounting NAS socket, whose answers judgeAccountingAnswer judges.
+ */
+function accountingClasses(code: () => string): [string, Make][] {
+  const valid = (rng: Rng) => accounting(rng, acctAttrs(rng));
+  return [
+    ['acct: Start, Stop, Interim-Update', (rng) => ({ d: valid(rng), to: 'nas' })],
+    ['acct: other status types', (rng) => ({ d: accounting(rng, acctAttrs(rng, rng.pick([0, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, rng.u32()]))), to: 'nas' })],
+    ['acct: evil User-Name and Acct-Session-Id', (rng) => {
+      const attrs = acctAttrs(rng, undefined, evilName(rng)).map((a) => (a.type === Attr.AcctSessionId ? { type: a.type, value: evilName(rng) } : a));
+      return { d: accounting(rng, attrs), to: 'nas' };
+    }],
+    ['acct: huge Proxy-State', (rng) => {
+      const ps = Array.from({ length: 1 + rng.int(17) }, () => ({ type: Attr.ProxyState, value: rng.bytes(200 + rng.int(54)) }));
+      return { d: accounting(rng, [...acctAttrs(rng), ...ps]), to: 'nas' };
+    }],
+    ['acct: padding after Length', (rng) => ({ d: Buffer.concat([valid(rng), rng.bytes(1 + rng.int(64))]), to: 'nas' })],
+    ['acct: truncated', (rng) => ({ d: truncate(rng, valid(rng)), to: 'nas' })],
+    ['acct: length field', (rng) => ({ d: lengthField(rng, valid(rng)), to: 'nas' })],
+    ['acct: bit flips', (rng) => ({ d: flip(rng, valid(rng), 1 + rng.int(8)), to: 'nas' })],
+    ['acct: byte overwrite', (rng) => ({ d: overwrite(rng, valid(rng)), to: 'nas' })],
+    ['acct: attribute length', (rng) => ({ d: attributeLength(rng, valid(rng)), to: 'nas' })],
+    ['acct: other codes', (rng) => ({
+      // Signed as an Accounting-Request but of another code, or a valid Access-Request to the wrong port.
+      d: rng.int(3) ? accounting(rng, acctAttrs(rng), { code: rng.pick([1, 2, 3, 5, 11, 12, 13, 40, 41, 43, 255, rng.int(256)]) }) : login(rng, 'alice', scrv1('alicepw', code())),
+      to: 'nas',
+    })],
+    ['acct: no Acct-Status-Type', (rng) => ({ d: accounting(rng, acctAttrs(rng).filter((a) => a.type !== Attr.AcctStatusType)), to: 'nas' })],
+    ['acct: integers of a wrong length', (rng) => {
+      const attrs = acctAttrs(rng);
+      const bad = { type: rng.pick(INTEGERS), value: rng.bytes(rng.pick([0, 1, 2, 3, 5, 6, 8, 16, 253])) };
+      const at = attrs.findIndex((a) => a.type === bad.type);
+      // In place of the right one, or beside it (before it: the first one is the one read).
+      if (at >= 0 && rng.int(2)) attrs[at] = bad;
+      else attrs.splice(rng.int(attrs.length + 1), 0, bad);
+      return { d: accounting(rng, attrs), to: 'nas' };
+    }],
+    ['acct: random attributes', (rng) => ({ d: accounting(rng, [...acctAttrs(rng), ...Array.from({ length: 1 + rng.int(20) }, () => randomAttr(rng))]), to: 'nas' })],
+    ['acct: wrong Request Authenticator', (rng) => {
+      const v = Buffer.from(valid(rng));
+      // One bit off, or random as an Access-Request's would be.
+      if (rng.int(2)) v[4 + rng.int(16)]! ^= 1 << rng.int(8);
+      else rng.bytes(16).copy(v, 4);
+      return { d: v, to: 'silent' };
+    }],
+    ['acct: signed with another secret', (rng) => ({ d: accounting(rng, acctAttrs(rng), { secret: rng.bytes(1 + rng.int(32)) }), to: 'silent' })],
+    ['acct: altered after signing', (rng) => {
+      // Every octet is under the Request Authenticator: any change must be discarded.
+      const v = Buffer.from(valid(rng));
+      v[rng.int(v.length)]! ^= 1 + rng.int(255);
+      return { d: v, to: 'silent' };
+    }],
+    ['acct: to the authentication port', (rng) => ({ d: valid(rng), to: 'silent', port: 'auth' })],
+    ['acct: retransmission', (rng, recent) => ({ d: recent.length ? rng.pick(recent) : valid(rng), to: 'nas' })],
+    ['acct: random bytes', (rng) => ({ d: rng.bytes(rng.int(rng.int(2) ? 40 : 4200)), to: 'nas' })],
+    ['acct: unknown client', (rng) => ({ d: rng.int(3) ? valid(rng) : rng.bytes(rng.int(4200)), to: 'stranger' })],
+  ];
+}
+
 async function udp(address: string): Promise<Socket> {
   const s = createSocket('udp4');
   await new Promise<void>((resolve, reject) => {
@@ -298,10 +519,17 @@ export async function fuzzRadius(o: FuzzOptions): Promise<FuzzFigures> {
   const batch = o.batch ?? 50;
   const rng = new Rng(seed);
   const port = await freeUdpPort();
+  // A second port, not the first (the daemon refuses one port for both).
+  let acctPort = await freeUdpPort();
+  for (let i = 0; acctPort === port && i < 10; i++) acctPort = await freeUdpPort();
+  if (acctPort === port) throw new Error(`no second free UDP port (${port} each time)`);
   const flash = mkdtempSync(join(tmpdir(), 'awplus-fuzz-'));
   writeFileSync(
     join(flash, 'default.cfg'),
-    ['service 2fa', '2fa lockout failures 100 period 1', 'radius-server local', ' nas 127.0.0.1 key fuzz-secret 2fa', ' user alice password alicepw', ` server auth-port ${port}`, ' server enable', ''].join('\n'),
+    [
+      'service 2fa', '2fa lockout failures 100 period 1', 'radius-server local', ' nas 127.0.0.1 key fuzz-secret 2fa', ' user alice password alicepw',
+      ` server auth-port ${port}`, ` server acct-port ${acctPort}`, ' server enable', '',
+    ].join('\n'),
   );
   // The V8 heap is capped, so retained memory shows as RSS (V8 would otherwise let garbage pile up to
   // gigabytes before collecting) and a leak ends in an out-of-memory crash the run reports.
@@ -313,15 +541,19 @@ export async function fuzzRadius(o: FuzzOptions): Promise<FuzzFigures> {
     const key = base32Decode(USER_SECRET)!;
     const code = () => hotp(key, timeStep(Date.now()));
     const rssReadyKb = daemon.memory().rssKb;
-    const [nas, silent, stranger, probeSocket] = await Promise.all([udp('127.0.0.1'), udp('127.0.0.1'), udp('127.0.0.2'), udp('127.0.0.1')]);
-    sockets.push(nas!, silent!, stranger!, probeSocket!);
+    const [nas, acctNas, silent, stranger, probeSocket, acctProbeSocket] = await Promise.all([
+      udp('127.0.0.1'), udp('127.0.0.1'), udp('127.0.0.1'), udp('127.0.0.2'), udp('127.0.0.1'), udp('127.0.0.1'),
+    ]);
+    sockets.push(nas!, acctNas!, silent!, stranger!, probeSocket!, acctProbeSocket!);
     let forbiddenReplies = 0;
     let badReplies = 0;
     let replies = 0;
+    let accountingReplies = 0;
     const sentFromNas = new Map<number, Buffer[]>();
+    const sentFromAcct = new Map<number, SentAccounting[]>();
     silent!.on('message', () => forbiddenReplies++);
     stranger!.on('message', () => forbiddenReplies++);
-    nas!.on('message', (msg) => {
+    nas!.on('message', (msg, rinfo: RemoteInfo) => {
       replies++;
       let p;
       try {
@@ -332,27 +564,48 @@ export async function fuzzRadius(o: FuzzOptions): Promise<FuzzFigures> {
       }
       const candidates = sentFromNas.get(p.identifier) ?? [];
       const ok =
+        rinfo.port === port &&
         [Code.AccessAccept, Code.AccessReject, Code.AccessChallenge].includes(p.code as 2) &&
         p.attributes[0]?.type === Attr.MessageAuthenticator &&
         candidates.some((auth) => checkResponseAuthenticator(p, auth, SECRET) && checkMessageAuthenticator(p, SECRET, auth) === true);
       if (!ok) badReplies++;
     });
-    let probeWaiter: ((ok: boolean) => void) | undefined;
-    probeSocket!.on('message', () => probeWaiter?.(true));
-    const probe = () =>
-      new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), 5000);
-        probeWaiter = (ok) => {
-          clearTimeout(timer);
-          probeWaiter = undefined;
-          resolve(ok);
-        };
-        probeSocket!.send(login(rng, 'alice', scrv1('alicepw', '000000')), port, '127.0.0.1');
-      });
+    acctNas!.on('message', (msg, rinfo: RemoteInfo) => {
+      replies++;
+      const verdict = rinfo.port === acctPort ? judgeAccountingAnswer(msg, sentFromAcct.get(msg[1] ?? -1) ?? []) : 'bad';
+      if (verdict === 'ok') accountingReplies++;
+      else if (verdict === 'forbidden') forbiddenReplies++;
+      else badReplies++;
+    });
+    /** A liveness probe: a valid request from its own socket, answered within 5 s. */
+    const prober = (socket: Socket, to: number, make: () => Buffer) => {
+      let waiter: (() => void) | undefined;
+      socket.on('message', () => waiter?.());
+      return () =>
+        new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), 5000);
+          waiter = () => {
+            clearTimeout(timer);
+            waiter = undefined;
+            resolve(true);
+          };
+          socket.send(make(), to, '127.0.0.1');
+        });
+    };
+    const probe = prober(probeSocket!, port, () => login(rng, 'alice', scrv1('alicepw', '000000')));
+    const acctProbe = prober(acctProbeSocket!, acctPort, () => accounting(rng, [{ type: Attr.AcctStatusType, value: u32(3) }, { type: Attr.UserName, value: Buffer.from('probe') }, { type: Attr.AcctSessionId, value: rng.bytes(8) }]));
 
     const table = classes(code);
-    const counts: Record<string, number> = Object.fromEntries(table.map(([n]) => [n, 0]));
+    const acctTable = accountingClasses(code);
+    const counts: Record<string, number> = Object.fromEntries([...table, ...acctTable].map(([n]) => [n, 0]));
     const recent: Buffer[] = [];
+    const acctRecent: Buffer[] = [];
+    /** Keeps `d` among 256 recent datagrams (for the retransmission classes). */
+    const keep = (list: Buffer[], d: Buffer) => {
+      if (list.length < 256) list.push(d);
+      else list[rng.int(256)] = d;
+    };
+    let accountingDatagrams = 0;
     let probes = 0;
     let probesUnanswered = 0;
     let rssBeforeKb = rssReadyKb;
@@ -363,23 +616,34 @@ export async function fuzzRadius(o: FuzzOptions): Promise<FuzzFigures> {
     for (let sent = 0; sent < o.datagrams && daemon.alive; ) {
       const n = Math.min(batch, o.datagrams - sent);
       for (let i = 0; i < n; i++) {
-        const [name, make] = table[rng.int(table.length)]!;
-        const { d, to } = make(rng, recent);
+        // A fifth to the accounting classes.
+        const accountingClass = rng.int(5) === 0;
+        const [name, make] = accountingClass ? acctTable[rng.int(acctTable.length)]! : table[rng.int(table.length)]!;
+        const { d, to, port: where = accountingClass ? 'acct' : 'auth' } = make(rng, accountingClass ? acctRecent : recent);
         counts[name]!++;
-        const socket = to === 'nas' ? nas! : to === 'silent' ? silent! : stranger!;
+        if (accountingClass) accountingDatagrams++;
+        const socket = to === 'nas' ? (where === 'acct' ? acctNas! : nas!) : to === 'silent' ? silent! : stranger!;
         if (to === 'nas' && d.length >= 20) {
-          const list = sentFromNas.get(d[1]!) ?? [];
-          list.push(Buffer.from(d.subarray(4, 20)));
-          if (list.length > 64) list.shift();
-          sentFromNas.set(d[1]!, list);
-          if (recent.length < 256) recent.push(d);
-          else recent[rng.int(256)] = d;
+          if (where === 'acct') {
+            const list = sentFromAcct.get(d[1]!) ?? [];
+            list.push(judgeAccountingRequest(d));
+            if (list.length > 64) list.shift();
+            sentFromAcct.set(d[1]!, list);
+            keep(acctRecent, d);
+          } else {
+            const list = sentFromNas.get(d[1]!) ?? [];
+            list.push(Buffer.from(d.subarray(4, 20)));
+            if (list.length > 64) list.shift();
+            sentFromNas.set(d[1]!, list);
+            keep(recent, d);
+          }
         }
-        socket.send(d, port, '127.0.0.1');
+        socket.send(d, where === 'acct' ? acctPort : port, '127.0.0.1');
       }
       sent += n;
-      probes++;
-      if (!(await probe())) probesUnanswered++;
+      const answered = await Promise.all([probe(), acctProbe()]);
+      probes += answered.length;
+      probesUnanswered += answered.filter((ok) => !ok).length;
       if (sent >= warmup && rssBeforeKb === rssReadyKb && daemon.alive) rssBeforeKb = daemon.memory().rssKb;
       if (sent >= o.datagrams / 2 && Number.isNaN(rssHalfKb) && daemon.alive) rssHalfKb = daemon.memory().rssKb;
       if (o.progress && performance.now() - lastReport > 10_000) {
@@ -395,8 +659,10 @@ export async function fuzzRadius(o: FuzzOptions): Promise<FuzzFigures> {
     let daemonCounted = NaN;
     if (!crashed) {
       const stats = await daemon.cli('show radius local-server statistics');
-      const num = (label: string) => Number(new RegExp(`^\\s*${label}\\s*:\\s*(\\d+)`, 'm').exec(stats)?.[1] ?? NaN);
-      daemonCounted = num('Datagrams received') - probes;
+      const num = (text: string, label: string) => Number(new RegExp(`^\\s*${label}\\s*:\\s*(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+      // Two parts, each with its "Datagrams received": the authentication port's, then "Local RADIUS accounting".
+      const at = stats.indexOf('Local RADIUS accounting');
+      daemonCounted = at < 0 ? NaN : num(stats.slice(0, at), 'Datagrams received') + num(stats.slice(at), 'Datagrams received') - probes;
     }
     return {
       seed,
@@ -408,6 +674,8 @@ export async function fuzzRadius(o: FuzzOptions): Promise<FuzzFigures> {
       forbiddenReplies,
       badReplies,
       replies,
+      accountingDatagrams,
+      accountingReplies,
       probes,
       probesUnanswered,
       daemonCounted,

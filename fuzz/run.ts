@@ -1,6 +1,6 @@
 /**
  * `npm run fuzz` (SPEC §18): the reliability figures, measured against real daemons on 127.0.0.1.
- *   - RADIUS: 1 000 000 mutated and random datagrams (--datagrams N, --seed S);
+ *   - RADIUS: 1 000 000 mutated and random datagrams, a fifth to the accounting port (--datagrams N, --seed S);
  *   - kill -9 under login load, 20 times (--kills N), every accepted code replayed after each restart;
  *   - as root, the flash filled under login load, on a tmpfs of its own.
  * Prints the figures and writes them to fuzz/results/latest.md (the README's Reliability table comes
@@ -27,10 +27,10 @@ const rows: [string, string][] = [];
 say(`RADIUS fuzzing: ${values.datagrams} datagrams`);
 const f = await fuzzRadius({ datagrams: Number(values.datagrams), seed: values.seed ? Number(values.seed) : undefined, progress: say });
 rows.push(
-  ['RADIUS datagrams (mutated and random, 24 classes; seed)', `${f.datagrams.toLocaleString('en')} in ${f.seconds.toFixed(0)} s (seed ${f.seed}); the daemon counted ${f.daemonCounted.toLocaleString('en')}`],
+  [`RADIUS datagrams (mutated and random, ${Object.keys(f.classes).length} classes, ${f.accountingDatagrams.toLocaleString('en')} of them accounting; seed)`, `${f.datagrams.toLocaleString('en')} in ${f.seconds.toFixed(0)} s (seed ${f.seed}); the daemon counted ${f.daemonCounted.toLocaleString('en')}`],
   ['crashes / error lines in the daemon log', `${f.crashed ? 1 : 0} / ${f.errors.length}`],
-  ['replies to an unknown client or a bad Message-Authenticator', String(f.forbiddenReplies)],
-  ['replies that do not verify (authenticators, Message-Authenticator first)', `${f.badReplies} of ${f.replies.toLocaleString('en')}`],
+  ['replies to an unknown client, a bad Message-Authenticator or Request Authenticator, or an Accounting-Request to discard', String(f.forbiddenReplies)],
+  ['replies that do not verify (authenticators, Message-Authenticator first; Accounting-Response, Proxy-State echoed)', `${f.badReplies} of ${f.replies.toLocaleString('en')} (${f.accountingReplies.toLocaleString('en')} Accounting-Responses)`],
   ['liveness probes unanswered', `${f.probesUnanswered} of ${f.probes.toLocaleString('en')}`],
   ['daemon RSS at ready / after warm-up / half way / at the end (peak)', `${mb(f.rssReadyKb)} / ${mb(f.rssBeforeKb)} / ${mb(f.rssHalfKb)} / ${mb(f.rssAfterKb)} (${mb(f.peakKb)})`],
 );

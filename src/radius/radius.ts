@@ -14,6 +14,12 @@ import { Listener, type ListenerStatus } from '../util/listener.ts';
 import type { Log } from '../util/log.ts';
 import { MethodFirstFactor, RadiusHostsFirstFactor } from './first-factor.ts';
 import { ACCOUNTING_PIPELINE } from './pipeline.ts';
+
+/**
+ * The accounting port's duplicate cache, in bytes: an Accounting-Response is 20 octets and the
+ * Proxy-States it echoes, smaller than most login replies (whose cache has dedupe.ts DEFAULT_BUDGET, 32 MiB).
+ */
+const ACCOUNTING_DUPLICATE_BUDGET = 8 * 1024 * 1024;
 import { RadiusServer } from './server.ts';
 import type { SharedDecisions } from './shared-decisions.ts';
 import type { RadiusSettings } from './types.ts';
@@ -58,7 +64,7 @@ export class Radius {
     this.accounting = new RadiusServer(
       { settings: options.settings, login: options.login, now: options.now, localUsers: this.localUsers, openvpnFirstFactor: this.openvpnFirstFactor },
       options.log,
-      { pipeline: ACCOUNTING_PIPELINE, dropEvent: 'radius-accounting-drops' },
+      { pipeline: ACCOUNTING_PIPELINE, dropEvent: 'radius-accounting-drops', duplicateBudget: ACCOUNTING_DUPLICATE_BUDGET },
     );
     this.accountingListener = new Listener(udpBinder(this.accounting, options.log, 'radius-accounting'), options.log);
   }

@@ -9,7 +9,7 @@ export type DropReason =
   | 'not-access-request'
   | 'not-accounting-request'
   | 'bad-request-authenticator'
-  | 'missing-acct-status-type'
+  | 'bad-acct-status-type'
   | 'bad-message-authenticator'
   | 'missing-message-authenticator'
   | 'bad-password-attribute'

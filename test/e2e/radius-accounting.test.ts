@@ -92,7 +92,7 @@ test('Accounting-Requests are recorded in the audit log and answered on server a
     assert.match(stats, /Duplicates answered {2}: 1\n {2}Dropped {14}: 4\n/);
     assert.match(stats, /bad-request-authenticator +1\n/);
     assert.match(stats, /not-accounting-request +1\n/);
-    assert.match(stats, /missing-acct-status-type +2\n/);
+    assert.match(stats, /bad-acct-status-type +2\n/);
     assert.match(stats, /Records by status {4}:\n {4}interim-update +1\n {4}start +1\n {4}stop +1/);
 
     // An address that is no NAS gets no answer; `no server acct-port` closes the port.

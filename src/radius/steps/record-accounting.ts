@@ -3,8 +3,8 @@
  * Accounting-Response reply if it successfully records the accounting packet". The record is the audit
  * log's `radius-accounting` event (stderr or its file, the permanent log in flash, syslog): the NAS,
  * the user, the session, what happened to it, and — when the NAS says — the tunnel address, the
- * session's length, its traffic and why it ended. Acct-Status-Type must be present (§5.1); a request
- * without it says nothing to record and is dropped.
+ * session's length, its traffic and why it ended. Acct-Status-Type must be present (§5.1) as an
+ * integer (4 octets, RFC 2865 §5); a request without one says nothing to record and is dropped.
  */
 import { attr, Attr, type Packet } from '../packet.ts';
 import { drop, need, next, type Step } from '../step.ts';
@@ -40,7 +40,7 @@ function octets(p: Packet, low: number, high: number): number | string | undefin
 export const recordAccounting: Step = (req, env) => {
   const p = need(req.packet, 'packet');
   const type = integer(p, Attr.AcctStatusType);
-  if (type === undefined) return drop('missing-acct-status-type');
+  if (type === undefined) return drop('bad-acct-status-type');
   const status = STATUS[type];
   const ip = attr(p, Attr.FramedIpAddress);
   const cause = integer(p, Attr.AcctTerminateCause);
