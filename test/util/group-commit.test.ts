@@ -1,11 +1,10 @@
 /**
- * Group commit (SPEC §10): changes that arrive during a write share the next one, a lone change is
- * written at once, a busy appliance's next batch waits COMMIT_DELAY_MS for more (the clock is node:test's
- * mock, so nothing here depends on this machine's speed), and a failed write fails exactly its batch.
+ * Group commit (SPEC §10): changes that arrive during a write share the next one, a change is written
+ * at once when nothing is being written, and a failed write fails exactly its batch.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BUSY_BATCH, COMMIT_DELAY_MS, GroupCommit } from '../../src/util/group-commit.ts';
+import { GroupCommit } from '../../src/util/group-commit.ts';
 
 /** A write that holds each batch until the test releases it, and remembers what each carried. */
 function heldWrites() {
@@ -47,34 +46,6 @@ test('changes that arrive while a batch is written share the next batch, and eac
   await Promise.all(next);
   assert.deepEqual(done, [1, 2, 3]);
   assert.deepEqual(commits.stats, { batches: 2, changes: 3 });
-  await commits.settled();
-});
-
-test('after a busy batch the next one waits a moment for more changes; after a quiet one it does not', async (t) => {
-  t.mock.timers.enable({ apis: ['setTimeout'] });
-  const { commits, batches, release } = heldWrites();
-  void commits.add([0]);
-  await settle();
-  const busy = Array.from({ length: BUSY_BATCH }, (_, i) => commits.add([i + 1]));
-  await settle();
-  await release(); // the lone first change: the busy ones go next, at once (the batch before was quiet)
-  assert.equal(batches.length, 2);
-  assert.equal(batches[1]!.length, BUSY_BATCH);
-  const later = [commits.add([10]), commits.add([11])];
-  await release();
-  await Promise.all(busy);
-  assert.equal(batches.length, 2, `after ${BUSY_BATCH} changes in one batch the next one waits`);
-  const latecomer = commits.add([12]);
-  t.mock.timers.tick(COMMIT_DELAY_MS);
-  await settle();
-  assert.deepEqual(batches[2], [10, 11, 12], 'what arrived during the wait went into the same batch');
-  await release();
-  await Promise.all([...later, latecomer]);
-  // That batch carried fewer than BUSY_BATCH: the next change is written at once again.
-  void commits.add([13]);
-  await settle();
-  assert.deepEqual(batches[3], [13]);
-  await release();
   await commits.settled();
 });
 

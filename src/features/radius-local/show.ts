@@ -17,7 +17,7 @@ export function formatLocalStatistics(
   s: { received: number; requests: number; accepts: number; rejects: number; challenges: number; duplicates: number; drops: ReadonlyMap<string, number>; reasons: ReadonlyMap<string, number> },
   status: { listening: boolean; port: number | undefined },
 ): string[] {
-  const lines = [
+  return [
     'Local RADIUS server',
     `  State                : ${status.listening ? `listening on UDP ${status.port}` : 'not listening'}`,
     `  Datagrams received   : ${s.received}`,
@@ -26,12 +26,14 @@ export function formatLocalStatistics(
     `  Access-Rejects       : ${s.rejects}`,
     `  Access-Challenges    : ${s.challenges}`,
     `  Duplicates answered  : ${s.duplicates}`,
-    `  Dropped              : ${[...s.drops.values()].reduce((a, b) => a + b, 0)}`,
+    ...dropsAndCounts(s, '  Decisions by reason  :'),
   ];
-  for (const [reason, n] of [...s.drops].sort()) lines.push(`    ${reason.padEnd(30)} ${n}`);
-  lines.push('  Decisions by reason  :');
-  for (const [reason, n] of [...s.reasons].sort()) lines.push(`    ${reason.padEnd(30)} ${n}`);
-  return lines;
+}
+
+/** "Dropped" with a line per reason, then `title` with a line per counted reason (decision or status). */
+function dropsAndCounts(s: { drops: ReadonlyMap<string, number>; reasons: ReadonlyMap<string, number> }, title: string): string[] {
+  const rows = (m: ReadonlyMap<string, number>) => [...m].sort().map(([reason, n]) => `    ${reason.padEnd(30)} ${n}`);
+  return [`  Dropped              : ${[...s.drops.values()].reduce((a, b) => a + b, 0)}`, ...rows(s.drops), title, ...rows(s.reasons)];
 }
 
 /** The accounting port's part: requests, responses, drops, and the records by Acct-Status-Type. */
@@ -41,17 +43,13 @@ export function formatAccountingStatistics(
   configured: boolean,
 ): string[] {
   const state = status.listening ? `listening on UDP ${status.port}` : configured ? 'not listening' : 'off (no server acct-port)';
-  const lines = [
+  return [
     'Local RADIUS accounting',
     `  State                : ${state}`,
     `  Datagrams received   : ${s.received}`,
     `  Accounting-Requests  : ${s.requests}`,
     `  Accounting-Responses : ${s.responses}`,
     `  Duplicates answered  : ${s.duplicates}`,
-    `  Dropped              : ${[...s.drops.values()].reduce((a, b) => a + b, 0)}`,
+    ...dropsAndCounts(s, '  Records by status    :'),
   ];
-  for (const [reason, n] of [...s.drops].sort()) lines.push(`    ${reason.padEnd(30)} ${n}`);
-  lines.push('  Records by status    :');
-  for (const [status, n] of [...s.reasons].sort()) lines.push(`    ${status.padEnd(30)} ${n}`);
-  return lines;
 }
