@@ -133,17 +133,21 @@ function sign(pkt: Buffer, secret: Buffer = SECRET): Buffer {
 
 const MA0 = (): Attribute => ({ type: Attr.MessageAuthenticator, value: Buffer.alloc(16) });
 
-/** Builds a request with a Message-Authenticator first and signs it. */
-function request(rng: Rng, attrs: Attribute[], opts: { code?: number; secret?: Buffer; ma?: boolean } = {}): Buffer {
-  const all = opts.ma === false ? attrs : [MA0(), ...attrs];
+/** As many of `attrs`, in order, as fit in a packet of 4096 octets (RFC 2865 §3). */
+function fitting(attrs: readonly Attribute[]): Attribute[] {
   let total = 20;
   const kept: Attribute[] = [];
-  for (const a of all) {
+  for (const a of attrs) {
     if (total + a.value.length + 2 > 4096) break;
     total += a.value.length + 2;
     kept.push(a);
   }
-  const pkt = encodePacket(opts.code ?? Code.AccessRequest, rng.int(256), rng.bytes(16), kept);
+  return kept;
+}
+
+/** Builds a request with a Message-Authenticator first and signs it. */
+function request(rng: Rng, attrs: Attribute[], opts: { code?: number; secret?: Buffer; ma?: boolean } = {}): Buffer {
+  const pkt = encodePacket(opts.code ?? Code.AccessRequest, rng.int(256), rng.bytes(16), fitting(opts.ma === false ? attrs : [MA0(), ...attrs]));
   return opts.ma === false ? pkt : sign(pkt, opts.secret);
 }
 
@@ -318,13 +322,12 @@ type Port = 'auth' | 'acct';
 type Make = (rng: Rng, recent: Buffer[]) => { d: Buffer; to: Target; port?: Port };
 
 const ZERO16 = Buffer.alloc(16);
-/** Acct-Delay-Time (RFC 2866 §5.2) and Vendor-Specific (RFC 2865 §5.26): not in packet.ts's table. */
-const ACCT_DELAY_TIME = 41;
+/** Vendor-Specific (RFC 2865 §5.26): not in packet.ts's table. */
 const VENDOR_SPECIFIC = 26;
 /** The 4-octet attributes of an Accounting-Request: integers (RFC 2866 §5, RFC 2869 §5.1) and the addresses. */
 const INTEGERS = [
   Attr.AcctStatusType, Attr.AcctInputOctets, Attr.AcctOutputOctets, Attr.AcctSessionTime, Attr.AcctTerminateCause,
-  Attr.AcctInputGigawords, Attr.AcctOutputGigawords, ACCT_DELAY_TIME, Attr.FramedIpAddress, Attr.NasIpAddress,
+  Attr.AcctInputGigawords, Attr.AcctOutputGigawords, Attr.AcctDelayTime, Attr.FramedIpAddress, Attr.NasIpAddress,
 ];
 
 /** MD5 by node:crypto directly: the judge does not use the daemon's crypto.ts for accounting. */
@@ -346,14 +349,7 @@ function u32(n: number): Buffer {
  * (RFC 2866 §3).
  */
 function accounting(rng: Rng, attrs: readonly Attribute[], opts: { code?: number; secret?: Buffer } = {}): Buffer {
-  let total = 20;
-  const kept: Attribute[] = [];
-  for (const a of attrs) {
-    if (total + a.value.length + 2 > 4096) break;
-    total += a.value.length + 2;
-    kept.push(a);
-  }
-  const pkt = encodePacket(opts.code ?? Code.AccountingRequest, rng.int(256), ZERO16, kept);
+  const pkt = encodePacket(opts.code ?? Code.AccountingRequest, rng.int(256), ZERO16, fitting(attrs));
   md5(pkt, opts.secret ?? SECRET).copy(pkt, 4);
   return pkt;
 }
@@ -372,7 +368,7 @@ function acctAttrs(rng: Rng, status = rng.pick([1, 2, 3]), user: Buffer = Buffer
   ];
   if (rng.int(2)) attrs.push({ type: Attr.FramedIpAddress, value: Buffer.from([10, 8, rng.int(256), rng.int(256)]) });
   if (rng.int(2)) attrs.push({ type: Attr.CallingStationId, value: Buffer.from(`198.51.100.${rng.int(256)}`) });
-  if (rng.int(4) === 0) attrs.push({ type: ACCT_DELAY_TIME, value: u32(rng.int(30)) });
+  if (rng.int(4) === 0) attrs.push({ type: Attr.AcctDelayTime, value: u32(rng.int(30)) });
   if (status !== 1) {
     attrs.push({ type: Attr.AcctSessionTime, value: u32(rng.u32()) }, { type: Attr.AcctInputOctets, value: u32(rng.u32()) }, { type: Attr.AcctOutputOctets, value: u32(rng.u32()) });
     if (rng.int(2)) attrs.push({ type: Attr.AcctInputGigawords, value: u32(rng.int(2) ? rng.int(4) : rng.u32()) }, { type: Attr.AcctOutputGigawords, value: u32(rng.int(2) ? rng.int(4) : rng.u32()) });
@@ -605,6 +601,13 @@ export async function fuzzRadius(o: FuzzOptions): Promise<FuzzFigures> {
       if (list.length < 256) list.push(d);
       else list[rng.int(256)] = d;
     };
+    /** What was sent with an Identifier, the newest 64 (the answers are judged against them). */
+    const remember = <T>(sent: Map<number, T[]>, identifier: number, what: T) => {
+      const list = sent.get(identifier) ?? [];
+      list.push(what);
+      if (list.length > 64) list.shift();
+      sent.set(identifier, list);
+    };
     let accountingDatagrams = 0;
     let probes = 0;
     let probesUnanswered = 0;
@@ -625,16 +628,10 @@ export async function fuzzRadius(o: FuzzOptions): Promise<FuzzFigures> {
         const socket = to === 'nas' ? (where === 'acct' ? acctNas! : nas!) : to === 'silent' ? silent! : stranger!;
         if (to === 'nas' && d.length >= 20) {
           if (where === 'acct') {
-            const list = sentFromAcct.get(d[1]!) ?? [];
-            list.push(judgeAccountingRequest(d));
-            if (list.length > 64) list.shift();
-            sentFromAcct.set(d[1]!, list);
+            remember(sentFromAcct, d[1]!, judgeAccountingRequest(d));
             keep(acctRecent, d);
           } else {
-            const list = sentFromNas.get(d[1]!) ?? [];
-            list.push(Buffer.from(d.subarray(4, 20)));
-            if (list.length > 64) list.shift();
-            sentFromNas.set(d[1]!, list);
+            remember(sentFromNas, d[1]!, Buffer.from(d.subarray(4, 20)));
             keep(recent, d);
           }
         }
