@@ -16,6 +16,7 @@ import { ApplianceClock } from '../../src/util/clock.ts';
 import { adminSession, newApp, runLines } from '../helpers/app.ts';
 import { Watched } from '../helpers/process.ts';
 import { peer } from '../helpers/peers.ts';
+import { Processes, ptyClient, until } from '../openvpn/helpers.ts';
 
 const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 // radiusplugin truncates 5-digit ports to 4 digits (real-peers.md §3.4): stay below 10000.
@@ -31,18 +32,25 @@ function pki(dir: string): void {
   run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext');
 }
 
-/** Runs the OpenVPN client on a pty (static-challenge reads the code from a tty) and types the code. */
-async function connect(dir: string, code: string): Promise<string> {
-  const child = spawn(peer('script'), ['-qec', `${peer('openvpn')} --config ${join(dir, 'client.conf')}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const w = new Watched(child);
-  child.stdin.write(`${code}\n`);
+/**
+ * Runs the OpenVPN client on a pty (static-challenge reads the code from a tty), types the code and
+ * waits for the outcome. A client still running then is ended with SIGTERM to openvpn itself, not to
+ * `script`: it sends its exit notification (explicit-exit-notify) and leaves by itself, so the server
+ * ends the session at once instead of after ping-restart. `script`, ended first, closes the pty and
+ * SIGKILLs openvpn two seconds later, under load before the notification has gone out.
+ */
+async function connect(dir: string, code: string, procs: Processes): Promise<string> {
+  const client = ptyClient(join(dir, 'client.conf'), join(dir, 'creds.txt'), join(dir, 'client.pid'), code, procs);
+  const running = () => client.child.exitCode === null && client.child.signalCode === null;
   try {
-    await w.waitFor(/Initialization Sequence Completed|AUTH_FAILED|Exiting due to fatal error|SIGTERM/, 30000);
+    await client.out.waitFor(/Initialization Sequence Completed|AUTH_FAILED|Exiting due to fatal error|SIGTERM/, 30000);
   } finally {
-    child.kill('SIGTERM');
-    await w.exited(5000);
+    const pid = running() ? client.pid() : undefined;
+    if (pid) process.kill(pid, 'SIGTERM');
+    else client.child.kill('SIGTERM');
+    await until('the OpenVPN client to exit', 15000, () => !running() || undefined);
   }
-  return w.out;
+  return client.out.text;
 }
 
 test('OpenVPN client → OpenVPN server + radiusplugin → our RADIUS server with 2FA', async (t) => {
@@ -54,6 +62,7 @@ test('OpenVPN client → OpenVPN server + radiusplugin → our RADIUS server wit
   const dir = join(env.dir, 'ovpn');
   mkdirSync(join(dir, 'tmp'), { recursive: true });
   let server: Watched | undefined;
+  const procs = new Processes();
   try {
     const s = adminSession(env.app);
     await runLines(
@@ -91,8 +100,8 @@ test('OpenVPN client → OpenVPN server + radiusplugin → our RADIUS server wit
     writeFileSync(
       join(dir, 'client.conf'),
       [
-        'client', 'proto udp4', `remote 127.0.0.1 ${VPN_PORT}`, 'dev null', 'disable-dco', 'ifconfig-noexec', 'route-noexec', 'nobind',
-        `ca ${dir}/ca.crt`, 'remote-cert-tls server', `auth-user-pass ${dir}/creds.txt`, 'static-challenge "Enter OTP" 1',
+        'client', 'proto udp4', `remote 127.0.0.1 ${VPN_PORT}`, 'nobind',
+        `ca ${dir}/ca.crt`, 'remote-cert-tls server', 'static-challenge "Enter OTP" 1',
         'auth-retry none', 'connect-retry-max 1', 'explicit-exit-notify 1', 'verb 3',
       ].join('\n') + '\n',
     );
@@ -100,22 +109,26 @@ test('OpenVPN client → OpenVPN server + radiusplugin → our RADIUS server wit
     await server.waitFor(/Initialization Sequence Completed/, 30000);
 
     const code = hotp(base32Decode(SECRET)!, timeStep(env.app.clock.now()));
-    const ok = await connect(dir, code);
+    const ok = await connect(dir, code, procs);
     assert.match(ok, /Initialization Sequence Completed/, ok);
     // The same code again: refused by the single-use rule, so OpenVPN refuses the client.
-    const replay = await connect(dir, code);
+    const replay = await connect(dir, code, procs);
     assert.match(replay, /AUTH_FAILED/, replay);
     const log = await runLines(s, 'show log | include radius-auth');
     assert.match(log, /radius-auth user=alice client=127\.0\.0\.1 result=accept reason=ok-totp/);
     assert.match(log, /radius-auth user=alice client=127\.0\.0\.1 result=reject reason=reused/);
     // The plugin's accounting, answered here: Start with the tunnel address, then Stop once the client
-    // has said it leaves (explicit-exit-notify), with the session's traffic. Stop may trail the client's exit.
+    // has said it leaves (explicit-exit-notify), with the session's traffic. The server ends a session
+    // 5 seconds after the client's exit notification ("Delayed exit in 5 seconds"), so Stop trails it.
     const accounting = () => runLines(s, 'show log | include radius-accounting client');
     assert.match(await accounting(), /radius-accounting client=127\.0\.0\.1 user=alice status=start session=\S+ framedIp=10\.251\.0\.\d+/);
-    for (let i = 0; i < 50 && !/status=stop/.test(await accounting()); i++) await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < 100 && !/status=stop/.test(await accounting()); i++) await new Promise((r) => setTimeout(r, 200));
     const records = await accounting();
+    // Without a Stop, everything that says where it was lost: our drops and counters, both peers' logs.
+    if (!/status=stop/.test(records)) assert.fail(`${await runLines(s, 'show log | include radius-acc')}\n${await runLines(s, 'show radius local-server statistics')}\nclient:\n${ok}\nserver:\n${server!.out}`);
     assert.match(records, /radius-accounting client=127\.0\.0\.1 user=alice status=stop session=\S+ .*inputOctets=\d+ outputOctets=\d+/, records);
   } finally {
+    await procs.killAll();
     server?.child.kill('SIGTERM');
     await server?.exited(5000);
     await env.close();
