@@ -11,9 +11,11 @@
  *   (RFC 2866 §3) verifies against an Accounting-Request sent from that socket with the same Identifier,
  *   every Proxy-State echoed in order (RFC 2865 §5.33). The fuzzer also judges each request itself,
  *   without the daemon's code: an answer to one that must be discarded (malformed, not code 4, a Request
- *   Authenticator that does not verify, no 4-octet Acct-Status-Type) is a forbidden reply;
- * - `silent` (127.0.0.1): requests whose Message-Authenticator is wrong, of the wrong length, doubled,
- *   or signed with another secret — RFC 3579 §3.2 says silently discard — and Accounting-Requests whose
+ *   Authenticator that does not verify, no 4-octet Acct-Status-Type; a Status-Server without exactly one
+ *   Message-Authenticator that verifies, RFC 5997 §3) is a forbidden reply;
+ * - `silent` (127.0.0.1): requests (Status-Server too, to either port) whose Message-Authenticator is
+ *   missing (Status-Server), wrong, of the wrong length, doubled, or signed with another secret — RFC 3579
+ *   §3.2 and RFC 5997 §3 say silently discard — and Accounting-Requests whose
  *   Request Authenticator is wrong or made with another secret (RFC 2866 §3), or sent to the
  *   authentication port: any answer is a failure;
  * - `stranger` (127.0.0.2, no NAS), to either port: RFC 2865 §3 says silently discard: any answer is a failure.
@@ -313,6 +315,36 @@ function classes(code: () => string): [string, Make][] {
     })],
     ['retransmission', (rng, recent) => ({ d: recent.length ? rng.pick(recent) : valid(rng), to: 'nas' })],
     ['unknown client', (rng) => ({ d: rng.int(3) ? valid(rng) : rng.bytes(rng.int(4200)), to: 'stranger' })],
+    ...statusServerClasses('auth'),
+  ];
+}
+
+/**
+ * Status-Server (RFC 5997) to `port`: signed, with Proxy-States and random attributes, answered (an
+ * Access-Accept or an Accounting-Response, judged as every answer on that socket); without a
+ * Message-Authenticator, with a wrong one, or signed with another secret: silently discarded (§3).
+ */
+function statusServerClasses(port: Port): [string, Make][] {
+  const attrs = (rng: Rng) => [
+    ...Array.from({ length: rng.int(4) }, () => ({ type: Attr.ProxyState, value: rng.bytes(1 + rng.int(253)) })),
+    ...(rng.int(3) ? [] : Array.from({ length: 1 + rng.int(5) }, () => randomAttr(rng)).filter((a) => a.type !== Attr.MessageAuthenticator)),
+  ];
+  const status = (rng: Rng, opts: { secret?: Buffer; ma?: boolean } = {}) => request(rng, attrs(rng), { code: Code.StatusServer, ...opts });
+  const prefix = port === 'acct' ? 'acct: ' : '';
+  return [
+    [`${prefix}Status-Server`, (rng) => ({ d: status(rng), to: 'nas', port })],
+    [`${prefix}Status-Server, no or a wrong Message-Authenticator`, (rng) => {
+      const d = rng.pick([
+        () => status(rng, { ma: false }),
+        () => status(rng, { secret: rng.bytes(1 + rng.int(32)) }),
+        () => {
+          const v = status(rng);
+          v[22 + rng.int(16)]! ^= 1 << rng.int(8);
+          return v;
+        },
+      ])();
+      return { d, to: 'silent', port };
+    }],
   ];
 }
 
@@ -391,8 +423,9 @@ interface SentAccounting {
   readonly proxyStates: readonly Buffer[];
   /**
    * Whether RFC 2866 lets it be answered at all: framing valid (RFC 2865 §3), code 4, the Request
-   * Authenticator verifies (§3), the first Acct-Status-Type present and 4 octets (§5.1). Otherwise it is
-   * silently discarded, and an answer is a forbidden reply.
+   * Authenticator verifies (§3), the first Acct-Status-Type present and 4 octets (§5.1); or a Status-Server
+   * whose Message-Authenticator verifies (RFC 5997 §3). Otherwise it is silently discarded, and an answer
+   * is a forbidden reply.
    */
   readonly answerable: boolean;
 }
@@ -413,8 +446,23 @@ function judgeAccountingRequest(d: Buffer): SentAccounting {
     if (d[pos] === Attr.AcctStatusType) statusLength ??= len - 2;
     pos += len;
   }
+  if (d[0] === Code.StatusServer) return { authenticator, proxyStates, answerable: statusServerVerifies(d.subarray(0, length)) };
   const verifies = md5(d.subarray(0, 4), ZERO16, d.subarray(20, length), SECRET).equals(authenticator);
   return { authenticator, proxyStates, answerable: d[0] === Code.AccountingRequest && statusLength === 4 && verifies };
+}
+
+/**
+ * A Status-Server (well framed, up to its Length) may be answered when it holds exactly one
+ * Message-Authenticator, 18 octets, equal to HMAC-MD5 over the packet with that value zeroed (RFC 5997
+ * §3, RFC 3579 §3.2) — computed here, not by the daemon's crypto.ts.
+ */
+function statusServerVerifies(pkt: Buffer): boolean {
+  const at: number[] = [];
+  for (let pos = 20; pos < pkt.length; pos += pkt[pos + 1]!) if (pkt[pos] === Attr.MessageAuthenticator) at.push(pos);
+  if (at.length !== 1 || pkt[at[0]! + 1] !== 18) return false;
+  const zeroed = Buffer.from(pkt);
+  zeroed.fill(0, at[0]! + 2, at[0]! + 18);
+  return createHmac('md5', SECRET).update(zeroed).digest().equals(pkt.subarray(at[0]! + 2, at[0]! + 18));
 }
 
 /**
@@ -497,6 +545,7 @@ function accountingClasses(code: () => string): [string, Make][] {
     ['acct: retransmission', (rng, recent) => ({ d: recent.length ? rng.pick(recent) : valid(rng), to: 'nas' })],
     ['acct: random bytes', (rng) => ({ d: rng.bytes(rng.int(rng.int(2) ? 40 : 4200)), to: 'nas' })],
     ['acct: unknown client', (rng) => ({ d: rng.int(3) ? valid(rng) : rng.bytes(rng.int(4200)), to: 'stranger' })],
+    ...statusServerClasses('acct'),
   ];
 }
 

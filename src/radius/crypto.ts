@@ -112,9 +112,9 @@ export function encodeAccountingResponse(request: Packet, attributes: readonly A
   return pkt;
 }
 
-/** An Access-Request with a random authenticator and Message-Authenticator first (client side). */
-export function encodeRequest(identifier: number, authenticator: Buffer, attributes: readonly Attribute[], secret: Buffer): Buffer {
-  const pkt = encodePacket(1, identifier, authenticator, [{ type: Attr.MessageAuthenticator, value: ZERO16 }, ...attributes]);
+/** An Access-Request (or a Status-Server) with a random authenticator and Message-Authenticator first (client side). */
+export function encodeRequest(identifier: number, authenticator: Buffer, attributes: readonly Attribute[], secret: Buffer, code: number = Code.AccessRequest): Buffer {
+  const pkt = encodePacket(code, identifier, authenticator, [{ type: Attr.MessageAuthenticator, value: ZERO16 }, ...attributes]);
   createHmac('md5', secret).update(pkt).digest().copy(pkt, 22);
   return pkt;
 }

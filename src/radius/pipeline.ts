@@ -16,6 +16,7 @@ import { recordAccounting } from './steps/record-accounting.ts';
 import { reply } from './steps/reply.ts';
 import { requestAuthenticator } from './steps/request-authenticator.ts';
 import { shareDecision } from './steps/shared-duplicates.ts';
+import { accountingStatusServer, authenticationStatusServer } from './steps/status-server.ts';
 import { userPassword } from './steps/user-password.ts';
 
 /**
@@ -27,6 +28,7 @@ export type Pipeline = readonly (readonly [name: string, step: Step])[];
 export const PIPELINE: Pipeline = [
   ['identify client', identifyClient], //   unknown source addresses are dropped (RFC 2865 §3)
   ['parse', parse], //                      malformed framing is dropped (RFC 2865 §3)
+  ['status server', authenticationStatusServer], // RFC 5997: with a valid Message-Authenticator, answered Access-Accept at once
   ['access requests only', accessRequestsOnly], // accounting and the rest are not served here
   ['message authenticator', messageAuthenticator], // checked wherever present, required where the NAS says (RFC 3579 §3.2; BlastRADIUS)
   ['duplicates', duplicates], //            a retransmission gets the cached reply, never a second evaluation (RFC 5080 §2.2.2)
@@ -44,6 +46,7 @@ export const PIPELINE: Pipeline = [
 export const ACCOUNTING_PIPELINE: Pipeline = [
   ['identify client', identifyClient], //   unknown source addresses are dropped, as on the authentication port
   ['parse', parse], //                      malformed framing is dropped
+  ['status server', accountingStatusServer], // RFC 5997: with a valid Message-Authenticator, answered Accounting-Response at once
   ['accounting requests only', accountingRequestsOnly], // Access-Requests belong on the authentication port
   ['request authenticator', requestAuthenticator], // MD5 over the packet and the secret (RFC 2866 §3)
   ['duplicates', duplicates], //            a retransmission gets the cached response, never a second record (RFC 5080 §2.2.2)

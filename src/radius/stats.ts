@@ -26,8 +26,10 @@ export class ServerStats {
   challenges = 0;
   /** Accounting-Responses sent (the accounting port's server). */
   responses = 0;
-  /** Retransmissions answered from the duplicate cache. */
+  /** Retransmissions answered from the duplicate cache (one of a dropped request is a drop, not this). */
   duplicates = 0;
+  /** Status-Server requests answered (RFC 5997). */
+  statusServer = 0;
   readonly drops = new Map<DropReason, number>();
   /** Decisions by reason (ok-totp, bad-code, first-factor-reject, …). */
   readonly reasons = new Map<string, number>();
@@ -41,7 +43,7 @@ export class ServerStats {
   }
 
   clear(): void {
-    this.received = this.requests = this.accepts = this.rejects = this.challenges = this.responses = this.duplicates = 0;
+    this.received = this.requests = this.accepts = this.rejects = this.challenges = this.responses = this.duplicates = this.statusServer = 0;
     this.drops.clear();
     this.reasons.clear();
   }

@@ -89,7 +89,7 @@ test('Accounting-Requests are recorded in the audit log and answered on server a
     const stats = await runLines(s, 'show radius local-server statistics');
     assert.match(stats, /Accounting-Requests {2}: 5\n/);
     assert.match(stats, /Accounting-Responses : 3\n/);
-    assert.match(stats, /Duplicates answered {2}: 1\n {2}Dropped {14}: 4\n/);
+    assert.match(stats, /Duplicates answered {2}: 1\n {2}Status-Server {8}: 0\n {2}Dropped {14}: 4\n/);
     assert.match(stats, /bad-request-authenticator +1\n/);
     assert.match(stats, /not-accounting-request +1\n/);
     assert.match(stats, /bad-acct-status-type +2\n/);

@@ -26,8 +26,8 @@ export interface RadclientOptions {
   readonly extra?: readonly string[];
   /** radclient -t (seconds per try). */
   readonly timeout?: number;
-  /** An Access-Request (default) or an Accounting-Request (no Message-Authenticator is added). */
-  readonly type?: 'auth' | 'acct';
+  /** An Access-Request (default), an Accounting-Request (no Message-Authenticator is added) or a Status-Server (RFC 5997). */
+  readonly type?: 'auth' | 'acct' | 'status';
 }
 
 export async function radclient(lines: readonly string[], o: RadclientOptions): Promise<RadclientReply> {

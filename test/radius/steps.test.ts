@@ -20,6 +20,7 @@ import { identifyClient } from '../../src/radius/steps/identify-client.ts';
 import { messageAuthenticator } from '../../src/radius/steps/message-authenticator.ts';
 import { parse } from '../../src/radius/steps/parse.ts';
 import { reply } from '../../src/radius/steps/reply.ts';
+import { accountingStatusServer, authenticationStatusServer } from '../../src/radius/steps/status-server.ts';
 import { userPassword } from '../../src/radius/steps/user-password.ts';
 import type { NasEntry, RadiusSettings } from '../../src/radius/types.ts';
 import { memoryLog } from '../../src/util/log.ts';
@@ -81,7 +82,7 @@ async function through(e: StepEnv, datagram: Buffer, upto: string, from = { addr
 test('the table lists the steps in the order of the request path', () => {
   assert.deepEqual(
     PIPELINE.map(([n]) => n),
-    ['identify client', 'parse', 'access requests only', 'message authenticator', 'duplicates', 'user password', 'decide', 'share decision', 'reply'],
+    ['identify client', 'parse', 'status server', 'access requests only', 'message authenticator', 'duplicates', 'user password', 'decide', 'share decision', 'reply'],
   );
 });
 
@@ -130,6 +131,41 @@ test('duplicates: a retransmission in progress is dropped, a finished one gets t
   const other = await through(e, datagram, 'duplicates', { address: '10.0.0.1', port: 5001 });
   assert.equal((await duplicates(other, e)).kind, 'continue');
   assert.equal(e.stats.duplicates, 1);
+  // A retransmission of a dropped request is dropped again, and counted as that drop only.
+  const dropped = await through(e, request().datagram, 'duplicates', { address: '10.0.0.1', port: 5002 });
+  assert.equal((await duplicates(dropped, e)).kind, 'continue');
+  for (const f of dropped.onAnswer) f(undefined);
+  assert.deepEqual(await duplicates(await through(e, dropped.datagram, 'duplicates', { address: '10.0.0.1', port: 5002 }), e), { kind: 'drop', reason: 'duplicate-of-dropped' });
+  assert.equal(e.stats.duplicates, 1);
+});
+
+test('status server: with a Message-Authenticator that verifies, answered at once on either port; without one, dropped; other codes go on', async () => {
+  const { env: e } = env({ nas: [nas({ requireMessageAuthenticator: false })] });
+  const proxyStates = [Buffer.from('one'), Buffer.from('two')].map((value) => ({ type: Attr.ProxyState, value }));
+  const status = (secret = KEY, ma = true) => {
+    const authenticator = randomBytes(16);
+    const datagram = ma ? encodeRequest(3, authenticator, proxyStates, Buffer.from(secret), Code.StatusServer) : encodePacket(Code.StatusServer, 3, authenticator, proxyStates);
+    return { datagram, authenticator };
+  };
+  const from = { address: '10.0.0.1', port: 5000 };
+  for (const [step, code] of [[authenticationStatusServer, Code.AccessAccept], [accountingStatusServer, Code.AccountingResponse]] as const) {
+    const sent = status();
+    const r = await step(await through(e, sent.datagram, 'status server', from), e);
+    assert.equal(r.kind, 'reply');
+    if (r.kind !== 'reply') return;
+    const p = parsePacket(r.reply);
+    assert.equal(p.code, code);
+    assert.equal(checkResponseAuthenticator(p, sent.authenticator, Buffer.from(KEY)), true);
+    assert.deepEqual(p.attributes.filter((a) => a.type === Attr.ProxyState).map((a) => a.value.toString()), ['one', 'two']);
+    // Message-Authenticator first in an Access-Accept, as in every answer on that port.
+    assert.equal(p.attributes[0]!.type === Attr.MessageAuthenticator, code === Code.AccessAccept);
+    // Even a NAS that need not send a Message-Authenticator must send one with Status-Server (RFC 5997 §3).
+    assert.deepEqual(await step(await through(e, status(KEY, false).datagram, 'status server', from), e), { kind: 'drop', reason: 'missing-message-authenticator' });
+    assert.deepEqual(await step(await through(e, status('other').datagram, 'status server', from), e), { kind: 'drop', reason: 'bad-message-authenticator' });
+    assert.equal((await step(await through(e, request().datagram, 'status server', from), e)).kind, 'continue');
+  }
+  assert.equal(e.stats.statusServer, 2);
+  assert.equal(e.stats.requests, 0);
 });
 
 test('user password: un-hidden with the secret; a request without one is dropped', async () => {

@@ -14,7 +14,7 @@ export function formatLocalUsers(users: readonly string[]): string[] {
 }
 
 export function formatLocalStatistics(
-  s: { received: number; requests: number; accepts: number; rejects: number; challenges: number; duplicates: number; drops: ReadonlyMap<string, number>; reasons: ReadonlyMap<string, number> },
+  s: { received: number; requests: number; accepts: number; rejects: number; challenges: number; duplicates: number; statusServer: number; drops: ReadonlyMap<string, number>; reasons: ReadonlyMap<string, number> },
   status: { listening: boolean; port: number | undefined },
 ): string[] {
   return [
@@ -26,6 +26,7 @@ export function formatLocalStatistics(
     `  Access-Rejects       : ${s.rejects}`,
     `  Access-Challenges    : ${s.challenges}`,
     `  Duplicates answered  : ${s.duplicates}`,
+    `  Status-Server        : ${s.statusServer}`,
     ...dropsAndCounts(s, '  Decisions by reason  :'),
   ];
 }
@@ -38,7 +39,7 @@ function dropsAndCounts(s: { drops: ReadonlyMap<string, number>; reasons: Readon
 
 /** The accounting port's part: requests, responses, drops, and the records by Acct-Status-Type. */
 export function formatAccountingStatistics(
-  s: { received: number; requests: number; responses: number; duplicates: number; drops: ReadonlyMap<string, number>; reasons: ReadonlyMap<string, number> },
+  s: { received: number; requests: number; responses: number; duplicates: number; statusServer: number; drops: ReadonlyMap<string, number>; reasons: ReadonlyMap<string, number> },
   status: { listening: boolean; port: number | undefined },
   configured: boolean,
 ): string[] {
@@ -50,6 +51,7 @@ export function formatAccountingStatistics(
     `  Accounting-Requests  : ${s.requests}`,
     `  Accounting-Responses : ${s.responses}`,
     `  Duplicates answered  : ${s.duplicates}`,
+    `  Status-Server        : ${s.statusServer}`,
     ...dropsAndCounts(s, '  Records by status    :'),
   ];
 }

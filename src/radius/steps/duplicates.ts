@@ -13,8 +13,9 @@ export const duplicates: Step = (req, env) => {
   const seen = env.duplicates.begin(key, env.now());
   if (seen.kind === 'in-progress') return drop('in-progress');
   if (seen.kind === 'done') {
+    if (!seen.reply) return drop('duplicate-of-dropped');
     env.stats.duplicates++;
-    return seen.reply ? { kind: 'reply', reply: seen.reply } : drop('duplicate-of-dropped');
+    return { kind: 'reply', reply: seen.reply };
   }
   env.stats.requests++;
   req.onAnswer.push((reply) => env.duplicates.finish(key, reply, env.now()));
