@@ -12,10 +12,10 @@
  *   every Proxy-State echoed in order (RFC 2865 §5.33). The fuzzer also judges each request itself,
  *   without the daemon's code: an answer to one that must be discarded (malformed, not code 4, a Request
  *   Authenticator that does not verify, no 4-octet Acct-Status-Type; a Status-Server without exactly one
- *   Message-Authenticator that verifies, RFC 5997 §3) is a forbidden reply;
+ *   Message-Authenticator that verifies, RFC 5997) is a forbidden reply;
  * - `silent` (127.0.0.1): requests (Status-Server too, to either port) whose Message-Authenticator is
  *   missing (Status-Server), wrong, of the wrong length, doubled, or signed with another secret — RFC 3579
- *   §3.2 and RFC 5997 §3 say silently discard — and Accounting-Requests whose
+ *   §3.2 and RFC 5997 say silently discard — and Accounting-Requests whose
  *   Request Authenticator is wrong or made with another secret (RFC 2866 §3), or sent to the
  *   authentication port: any answer is a failure;
  * - `stranger` (127.0.0.2, no NAS), to either port: RFC 2865 §3 says silently discard: any answer is a failure.
@@ -322,7 +322,7 @@ function classes(code: () => string): [string, Make][] {
 /**
  * Status-Server (RFC 5997) to `port`: signed, with Proxy-States and random attributes, answered (an
  * Access-Accept or an Accounting-Response, judged as every answer on that socket); without a
- * Message-Authenticator, with a wrong one, or signed with another secret: silently discarded (§3).
+ * Message-Authenticator, with a wrong one, or signed with another secret: silently discarded.
  */
 function statusServerClasses(port: Port): [string, Make][] {
   const attrs = (rng: Rng) => [
@@ -424,7 +424,7 @@ interface SentAccounting {
   /**
    * Whether RFC 2866 lets it be answered at all: framing valid (RFC 2865 §3), code 4, the Request
    * Authenticator verifies (§3), the first Acct-Status-Type present and 4 octets (§5.1); or a Status-Server
-   * whose Message-Authenticator verifies (RFC 5997 §3). Otherwise it is silently discarded, and an answer
+   * whose Message-Authenticator verifies (RFC 5997). Otherwise it is silently discarded, and an answer
    * is a forbidden reply.
    */
   readonly answerable: boolean;

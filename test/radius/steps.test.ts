@@ -159,7 +159,7 @@ test('status server: with a Message-Authenticator that verifies, answered at onc
     assert.deepEqual(p.attributes.filter((a) => a.type === Attr.ProxyState).map((a) => a.value.toString()), ['one', 'two']);
     // Message-Authenticator first in an Access-Accept, as in every answer on that port.
     assert.equal(p.attributes[0]!.type === Attr.MessageAuthenticator, code === Code.AccessAccept);
-    // Even a NAS that need not send a Message-Authenticator must send one with Status-Server (RFC 5997 §3).
+    // Even a NAS that need not send a Message-Authenticator must send one with Status-Server (RFC 5997).
     assert.deepEqual(await step(await through(e, status(KEY, false).datagram, 'status server', from), e), { kind: 'drop', reason: 'missing-message-authenticator' });
     assert.deepEqual(await step(await through(e, status('other').datagram, 'status server', from), e), { kind: 'drop', reason: 'bad-message-authenticator' });
     assert.equal((await step(await through(e, request().datagram, 'status server', from), e)).kind, 'continue');

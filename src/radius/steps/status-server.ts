@@ -1,10 +1,10 @@
 /**
  * Status-Server (RFC 5997): a NAS, a proxy or a monitor asks whether this server is alive. The request
- * must carry a Message-Authenticator that verifies, whatever the NAS entry says (RFC 5997 §3: without
- * one it is silently discarded); it is answered at once — an Access-Accept on the authentication port,
- * an Accounting-Response on the accounting port (§3), Proxy-States echoed (RFC 2865 §5.33) — with no
- * login, no record, no audit event (§2: asking must not fill the server's logs) and no duplicate
- * cache (the answer to a retransmission is the same bytes anyway). Other codes go on down the table.
+ * must carry a Message-Authenticator that verifies, whatever the NAS entry says (RFC 5997: without one
+ * it is silently discarded); it is answered at once — an Access-Accept on the authentication port, an
+ * Accounting-Response on the accounting port — Proxy-States echoed (RFC 2865 §5.33), with no login, no
+ * record, no audit event (RFC 5997's reason to exist: a test login would fill the server's logs) and
+ * no duplicate cache (the answer to a retransmission is the same bytes anyway). Other codes go on.
  */
 import { checkMessageAuthenticator, encodeAccountingResponse, encodeResponse } from '../crypto.ts';
 import { Attr, Code, type Attribute, type Packet } from '../packet.ts';
