@@ -114,7 +114,13 @@ export class PgServer {
 
   /** Starts the server (again) on the same port and data; resolves once it accepts connections. */
   async startServer(): Promise<void> {
-    await run(join(this.bin, 'pg_ctl'), ['-D', join(this.dir, 'data'), '-l', join(this.dir, 'server.log'), '-w', '-t', '30', '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1`, 'start']);
+    const [pgCtl, data, log] = [join(this.bin, 'pg_ctl'), join(this.dir, 'data'), join(this.dir, 'server.log')];
+    await run(pgCtl, ['-D', data, '-l', log, '-w', '-t', '30', '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1`, 'start']).catch(async (e: Error) => {
+      // pg_ctl gave up waiting, but the server may still be starting: stop it, so no test leaves one
+      // running; and what it said is the only clue to why it was not up in time.
+      await run(pgCtl, ['-D', data, '-m', 'immediate', '-w', '-t', '30', 'stop']).catch(() => undefined);
+      throw new Error(`${e.message}\nserver log (end):\n${existsSync(log) ? readFileSync(log, 'utf8').slice(-3000) : '(none)'}`);
+    });
     this.pid = Number(readFileSync(join(this.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
     running.set(this.pid, this.dir);
   }
