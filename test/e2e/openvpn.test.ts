@@ -36,8 +36,9 @@ function pki(dir: string): void {
  * Runs the OpenVPN client on a pty (static-challenge reads the code from a tty), types the code and
  * waits for the outcome. A client still running then is ended with SIGTERM to openvpn itself, not to
  * `script`: it sends its exit notification (explicit-exit-notify) and leaves by itself, so the server
- * ends the session at once instead of after ping-restart. `script`, ended first, closes the pty and
- * SIGKILLs openvpn two seconds later, under load before the notification has gone out.
+ * ends the session at once instead of after ping-restart. `script`, ended first, stops relaying the
+ * pty and SIGKILLs openvpn two seconds later; a client killed before its notification is out leaves
+ * the server waiting for ping-restart, and the Stop record with it.
  */
 async function connect(dir: string, code: string, procs: Processes): Promise<string> {
   const client = ptyClient(join(dir, 'client.conf'), join(dir, 'creds.txt'), join(dir, 'client.pid'), code, procs);

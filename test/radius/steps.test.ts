@@ -159,6 +159,7 @@ test('status server: with a Message-Authenticator that verifies, answered at onc
     assert.deepEqual(p.attributes.filter((a) => a.type === Attr.ProxyState).map((a) => a.value.toString()), ['one', 'two']);
     // Message-Authenticator first in an Access-Accept, as in every answer on that port.
     assert.equal(p.attributes[0]!.type === Attr.MessageAuthenticator, code === Code.AccessAccept);
+    assert.equal(checkMessageAuthenticator(p, Buffer.from(KEY), sent.authenticator), code === Code.AccessAccept ? true : undefined);
     // Even a NAS that need not send a Message-Authenticator must send one with Status-Server (RFC 5997).
     assert.deepEqual(await step(await through(e, status(KEY, false).datagram, 'status server', from), e), { kind: 'drop', reason: 'missing-message-authenticator' });
     assert.deepEqual(await step(await through(e, status('other').datagram, 'status server', from), e), { kind: 'drop', reason: 'bad-message-authenticator' });
