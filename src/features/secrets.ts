@@ -10,6 +10,7 @@ import type { RunningConfig } from '../config/model.ts';
 import type { RenderContext } from '../config/render.ts';
 import { arg } from '../session/context.ts';
 import type { Ctx } from './appliance.ts';
+import { cliWord } from './format.ts';
 
 /** The clear text of a secret given as `<clear>` or `8 <sealed>`; a `% ` error when the sealed form does not open here. */
 export function secretArg(ctx: Ctx, clear: string, sealed = 'sealed'): string {
@@ -29,7 +30,7 @@ export async function passwordHashArg(ctx: Ctx): Promise<string | undefined> {
   return ctx.app.hashPassword(arg.str(ctx, 'password')).catch(() => ctx.error(msg.passwordNotHashed));
 }
 
-/** A secret as the running config shows it: `8 SEALED` under `service password-encryption`, else clear. */
+/** A secret as the running config shows it: `8 SEALED` under `service password-encryption`, else clear (quoted when it has spaces). */
 export function renderSecret(cfg: Readonly<RunningConfig>, ctx: RenderContext, text: string): string {
-  return cfg.passwordEncryption ? `8 ${ctx.seal(text)}` : text;
+  return cfg.passwordEncryption ? `8 ${ctx.seal(text)}` : cliWord(text);
 }

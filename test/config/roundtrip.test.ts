@@ -17,16 +17,27 @@ for (const file of readdirSync(DIR).filter((f) => f.endsWith('.cfg')).sort()) {
     const companions = join(DIR, file.replace(/\.cfg$/, ''));
     const files = existsSync(companions) ? Object.fromEntries(readdirSync(companions).map((n) => [n, readFileSync(join(companions, n), 'utf8')])) : {};
     const flash = tempFlash({ ...files, 'default.cfg': readFileSync(DIR + file, 'utf8') });
+    // Each appliance is closed even when an assertion fails: an open one (its listeners, its timers)
+    // would keep the test process running.
+    const boot = async (check: (env: Awaited<ReturnType<typeof newApp>>) => void) => {
+      const env = await newApp({ dir: flash.dir });
+      try {
+        check(env);
+      } finally {
+        await env.close();
+      }
+    };
     try {
-      const first = await newApp({ dir: flash.dir });
-      const rendered = first.app.renderRunning();
-      assert.deepEqual(first.report.errors, []);
-      await first.close();
+      let rendered = '';
+      await boot((first) => {
+        rendered = first.app.renderRunning();
+        assert.deepEqual(first.report.errors, []);
+      });
       writeFileSync(join(flash.dir, 'default.cfg'), rendered);
-      const second = await newApp({ dir: flash.dir });
-      assert.deepEqual(second.report.errors, []);
-      assert.equal(second.app.renderRunning(), rendered);
-      await second.close();
+      await boot((second) => {
+        assert.deepEqual(second.report.errors, []);
+        assert.equal(second.app.renderRunning(), rendered);
+      });
     } finally {
       flash.cleanup();
     }

@@ -174,6 +174,21 @@ test('limits with clear errors: a 65-character issuer, an export password under 
   }
 });
 
+test('a value typed in double quotes is the text inside: the issuer in the otpauth URL, a key with spaces across write and reboot', async () => {
+  const env = await newApp();
+  try {
+    let s = adminSession(env.app);
+    const out = await runLines(s, 'conf t', 'no service password-encryption', 'service 2fa', '2fa issuer "Acme Corp"', 'radius-server local', 'nas 10.0.0.2 key "two words"', 'end', '2fa create user alice random-secret', 'write memory');
+    assert.match(out, /otpauth:\/\/totp\/alice@\S+\?secret=[A-Z2-7]+&issuer=Acme%20Corp\n/);
+    assert.match(await runLines(s, 'show 2fa | include Issuer'), /Issuer +: Acme Corp\n/);
+    assert.deepEqual((await env.app.reboot()).errors, []);
+    s = adminSession(env.app);
+    assert.match(await runLines(s, 'show running-config'), /\n2fa issuer Acme Corp\n[^]*\n nas 10\.0\.0\.2 key "two words"\n/);
+  } finally {
+    await env.close();
+  }
+});
+
 test('exec-timeout lives under line con 0 and line vty, rendered there; the old global form still boots', async () => {
   const env = await newApp({ files: { 'default.cfg': 'exec-timeout 30\n' } });
   try {

@@ -22,6 +22,11 @@ export function splitWords(line: string): Word[] {
   return words;
 }
 
+/** A LINE value: the rest of the line as typed, or the text inside when it is one double-quoted string, as for a word. */
+function restOfLine(rest: string): string {
+  return /^"[^"]*"$/.test(rest) ? rest.slice(1, -1) : rest;
+}
+
 /** How well one word matched one node: higher is better. */
 const enum Rank {
   Loose = 1, // WORD, LINE
@@ -84,7 +89,7 @@ function step(states: readonly State[], words: readonly Word[], index: number, l
         if (child.word === lower) push(Rank.Exact, { ...s.args, [child.word]: true }, child.word, false);
         else if (child.word.startsWith(lower)) push(Rank.Prefix, { ...s.args, [child.word]: true }, child.word, true);
       } else if (child.type!.rest) {
-        push(Rank.Loose, { ...s.args, [child.word]: line.slice(word.start).trimEnd() }, undefined, false, true);
+        push(Rank.Loose, { ...s.args, [child.word]: restOfLine(line.slice(word.start).trimEnd()) }, undefined, false, true);
       } else {
         const v = child.type!.validate(word.text);
         if (v.ok) push(child.type!.loose ? Rank.Loose : Rank.Prefix, { ...s.args, [child.word]: v.value }, undefined, false);

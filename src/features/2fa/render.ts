@@ -7,7 +7,7 @@
  */
 import { TWOFA_DEFAULTS as D, type RunningConfig } from '../../config/model.ts';
 import type { RenderContext } from '../../config/render.ts';
-import { cliWord } from '../ldap/render.ts';
+import { cliLine } from '../format.ts';
 import { renderSecret } from '../secrets.ts';
 import { renderLines as renderSelfRegistration } from '../self-registration/render.ts';
 
@@ -20,15 +20,15 @@ export function render(cfg: Readonly<RunningConfig>, ctx: RenderContext): string
   if (t.hotpWindow !== D.hotpWindow) lines.push(`2fa hotp-window-size ${t.hotpWindow}`);
   if (t.skewAdjust) lines.push('2fa skew-adjust');
   if (t.maxSkew !== D.maxSkew) lines.push(`2fa max-skew ${t.maxSkew}`);
-  if (t.issuer !== undefined) lines.push(`2fa issuer ${t.issuer}`);
-  if (t.label !== undefined) lines.push(`2fa label ${t.label}`);
+  if (t.issuer !== undefined) lines.push(`2fa issuer ${cliLine(t.issuer)}`);
+  if (t.label !== undefined) lines.push(`2fa label ${cliLine(t.label)}`);
   if (t.emailOtp) lines.push('2fa email-otp');
   if (t.emailTemplate !== undefined) lines.push(`2fa email-template ${t.emailTemplate}`);
   if (t.lockoutFailures !== D.lockoutFailures || t.lockoutPeriod !== D.lockoutPeriod) {
     lines.push(`2fa lockout failures ${t.lockoutFailures} period ${t.lockoutPeriod}`);
   }
   if (t.store !== undefined) {
-    const password = t.store.password === undefined ? '' : ` password ${cfg.passwordEncryption ? renderSecret(cfg, ctx, t.store.password) : cliWord(t.store.password)}`;
+    const password = t.store.password === undefined ? '' : ` password ${renderSecret(cfg, ctx, t.store.password)}`;
     lines.push(`2fa store postgresql ${t.store.url}${password}`);
   }
   lines.push(...renderSelfRegistration(cfg));

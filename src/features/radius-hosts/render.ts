@@ -1,6 +1,7 @@
 /** `radius-server host/timeout/retransmit/deadtime` and `aaa group server radius` blocks; defaults omitted. */
 import { RADIUS_DEFAULTS as D, type RunningConfig } from '../../config/model.ts';
 import type { RenderContext } from '../../config/render.ts';
+import { cliWord } from '../format.ts';
 import { renderSecret } from '../secrets.ts';
 
 const port = (p: number) => (p === D.authPort ? '' : ` auth-port ${p}`);
@@ -11,6 +12,6 @@ export function render(cfg: Readonly<RunningConfig>, ctx: RenderContext): string
   if (r.timeout !== D.timeout) global.push(`radius-server timeout ${r.timeout}`);
   if (r.retransmit !== D.retransmit) global.push(`radius-server retransmit ${r.retransmit}`);
   if (r.deadtime !== D.deadtime) global.push(`radius-server deadtime ${r.deadtime}`);
-  const groups = [...r.groups].map(([name, servers]) => [`aaa group server radius ${name}`, ...servers.map((s) => ` server ${s.address}${port(s.authPort)}`)]);
+  const groups = [...r.groups].map(([name, servers]) => [`aaa group server radius ${cliWord(name)}`, ...servers.map((s) => ` server ${s.address}${port(s.authPort)}`)]);
   return [global, ...groups];
 }
