@@ -1,6 +1,7 @@
 /**
  * Script mode (SPEC §2): input is not a terminal, so every line is executed and echoed after its
- * prompt exactly as a terminal would show it, followed by its output. Questions a command asks
+ * prompt exactly as a terminal would show it, followed by its output; a `?` in it shows the help a
+ * terminal would show at that point. Questions a command asks
  * (passwords, confirmations) take the next input line. No paging.
  */
 import { createInterface } from 'node:readline';
@@ -39,7 +40,15 @@ export async function runScriptMode(session: InteractiveSession, lines: LineSour
     write,
   });
   let ok = true;
-  for (let line = await lines.next(); line !== null; line = await lines.next()) {
+  for (let typed = await lines.next(); typed !== null; typed = await lines.next()) {
+    // `?` is a key, not text, as on the terminal (SPEC §3): it lists what may follow the line so far
+    // and stays out of the line, which then runs without it. Never a value: `key ?` must not set a key.
+    let line = typed;
+    for (let at = line.indexOf('?'); at >= 0; at = line.indexOf('?')) {
+      const before = line.slice(0, at);
+      write(`${session.prompt()}${terminalBlock(before)}?\n${session.help(before)}`);
+      line = before + line.slice(at + 1);
+    }
     // The echo shows a control character as an escape, never raw: it would act on the reader's
     // terminal, and a NUL would end `awplus connect`'s output early (control-socket.ts framing).
     write(`${session.prompt()}${terminalBlock(line)}\n`);

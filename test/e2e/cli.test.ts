@@ -34,6 +34,21 @@ test('script mode prints the transcript and exits 0; a rejected line exits 1', a
   }
 });
 
+test('script mode: ? shows the help a terminal would and is never a value; the line runs without it', async () => {
+  const flash = tempFlash();
+  try {
+    const r = await runAwplus(['--flash', flash.dir], 'conf t\nusername ops privilege 15 password ?\nradius-server local\nnas 10.0.0.9 key ?\nend\nshow cl?\nshow running-config\n');
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, /\(config\)#username ops privilege 15 password \?\n {2}PASSWORD +[^\n]*\n {2}8 +[^\n]*\n[^\n]*\(config\)#username ops privilege 15 password \n% Incomplete command\.\n/);
+    assert.match(r.stdout, /\(config-radsrv\)#nas 10\.0\.0\.9 key \?\n {2}WORD +[^\n]*\n {2}8 +[^\n]*\n[^\n]*\(config-radsrv\)#nas 10\.0\.0\.9 key \n% Incomplete command\.\n/);
+    assert.match(r.stdout, /#show cl\?\n {2}clock +Display the system clock\n[^\n]*#show cl\nUTC Time: /);
+    // Nothing was set from a `?`.
+    assert.doesNotMatch(r.stdout.slice(r.stdout.indexOf('#show running-config')), /username ops|10\.0\.0\.9/);
+  } finally {
+    flash.cleanup();
+  }
+});
+
 test('write memory survives a restart; boot errors are reported with line numbers', async () => {
   const flash = tempFlash();
   try {
