@@ -118,7 +118,8 @@ test('ntp server and log host: repeatable, ports, IPv6, no forms, and the runnin
     assert.match(await runLines(s, 'show log config'), /^ {2}192\.0\.2\.9 +1514 +\d+ +\d+$/m);
 
     await runLines(s, 'conf t');
-    assert.equal(await runLines(s, 'no ntp server 192.0.2.2'), '% NTP server 192.0.2.2 is not configured\n', 'the port is part of the server');
+    assert.equal(await runLines(s, 'no ntp server 192.0.2.2'), '% NTP server 192.0.2.2 is not configured; configured: 192.0.2.2 port 1123\n', 'the port is part of the server');
+    assert.equal(await runLines(s, 'no log host 192.0.2.9 port 515'), '% Log host 192.0.2.9 port 515 is not configured; configured: 192.0.2.9, 192.0.2.9 port 1514\n');
     assert.equal(await runLines(s, 'no log host 192.0.2.8'), '% Log host 192.0.2.8 is not configured\n');
     assert.equal(await runLines(s, 'no ntp server 192.0.2.2 port 1123', 'no ntp server 2001:db8::7b', 'no log host 192.0.2.9 port 1514'), '');
     await runLines(s, 'end');
