@@ -45,6 +45,9 @@ export async function fetchSource(url: string, flash: Flash, signal?: AbortSigna
     } catch (e) {
       if (signal?.aborted) throw new SourceError('interrupted');
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      // The Fetch standard's "bad port" list (6000, 6665-6669, 10080, …: ports of other protocols) is
+      // refused before any connection; the bare "bad port" would read as a typing mistake.
+      if (cause?.message === 'bad port') throw new SourceError(`port ${u.port} is refused for HTTP (a port of another protocol); serve the file on another port`);
       throw new SourceError(cause?.code ?? cause?.message ?? (e as Error).message);
     }
     if (!res.ok) throw new SourceError(`HTTP ${res.status} ${res.statusText}`);

@@ -141,6 +141,9 @@ test('export, then import from flash, TFTP and HTTP; merge and replace; bad file
     }
     const http404 = await runLines(sessionAnswering(e.app, ['pw-123456']), `2fa import user-data source http://127.0.0.1:${PORT}/nope.dat`);
     assert.match(http404, /% Cannot copy the file: HTTP 404 Not Found\n$/);
+    // A port the HTTP client refuses for being another protocol's (Fetch standard "bad port").
+    const badPort = await runLines(sessionAnswering(e.app, ['pw-123456']), '2fa import user-data source http://127.0.0.1:10080/users.dat');
+    assert.match(badPort, /% Cannot copy the file: port 10080 is refused for HTTP \(a port of another protocol\); serve the file on another port\n$/);
     const tftpMissing = await runLines(sessionAnswering(e.app, ['pw-123456']), `2fa import user-data source tftp://127.0.0.1:${PORT}/nope.dat`);
     assert.match(tftpMissing, /% Cannot copy the file: .+\n$/);
     const unreachable = await runLines(sessionAnswering(e.app, ['pw-123456']), `2fa import user-data source tftp://127.0.0.1:${PORT + 1}/x.dat`);
