@@ -3,9 +3,6 @@
  * source in shared/research/awplus-spec.md §9, [INFERRED] IOS-compatible wording consistent with AW+
  * evidence, [OURS] our own wording where AW+ is unknown (SPEC: "the form below is ours; keep it").
  */
-/** The entries of the same address that are configured, with their ports (`no ntp server A` names one exactly). */
-const alsoConfigured = (entries: readonly string[]) => (entries.length ? `; configured: ${entries.join(', ')}` : '');
-
 export const msg = {
   // Parser errors — awplus-spec.md §4.3 [INFERRED, consistent with S12 regexes]
   invalidInput: "% Invalid input detected at '^' marker.",
@@ -149,8 +146,9 @@ export const msg = {
   // Time and logs [OURS]
   clockSetByNtp: '% The clock is synchronized by NTP; remove the ntp server lines to set it by hand',
   timezoneInvalid: (why: string) => `% ${why}`,
-  ntpNoSuchServer: (server: string, configured: readonly string[]) => `% NTP server ${server} is not configured${alsoConfigured(configured)}`,
-  logNoSuchHost: (host: string, configured: readonly string[]) => `% Log host ${host} is not configured${alsoConfigured(configured)}`,
+  // `configured`: the entries of the same address, with their ports (`no ntp server A` names one exactly).
+  ntpNoSuchServer: (server: string, configured = '') => `% NTP server ${server} is not configured${configured && `; configured: ${configured}`}`,
+  logNoSuchHost: (host: string, configured = '') => `% Log host ${host} is not configured${configured && `; configured: ${configured}`}`,
 
   // Output modifiers [OURS]
   badRegex: (re: string) => `% Invalid regular expression: ${re}`,

@@ -13,7 +13,7 @@ export const udpPeerText = (address: string, port: number | undefined, defaultPo
   port === undefined || port === defaultPort ? address : `${address} port ${port}`;
 
 /** Adds (or with `no`, removes) the entry the command names in the list `key` of the running config. */
-export function editUdpPeers(ctx: Ctx, key: 'ntpServers' | 'logHosts', defaultPort: number, missing: (text: string, configured: readonly string[]) => string): void {
+export function editUdpPeers(ctx: Ctx, key: 'ntpServers' | 'logHosts', defaultPort: number, missing: (text: string, configured: string) => string): void {
   const address = arg.str(ctx, 'address');
   const given = arg.opt<number>(ctx, 'port');
   const port = given === defaultPort ? undefined : given;
@@ -22,7 +22,7 @@ export function editUdpPeers(ctx: Ctx, key: 'ntpServers' | 'logHosts', defaultPo
   if (ctx.no && !present) {
     // The port is part of the entry; an administrator who gave none is told which ports the address has.
     const sameAddress = ctx.app.config.current[key].filter((p) => p.address === address).map((p) => udpPeerText(p.address, p.port, defaultPort));
-    ctx.error(missing(udpPeerText(address, port, defaultPort), sameAddress));
+    ctx.error(missing(udpPeerText(address, port, defaultPort), sameAddress.join(', ')));
   }
   if (!ctx.no && present) return;
   ctx.app.config.update((c: RunningConfig) => {
