@@ -18,6 +18,8 @@ const GRAMMAR_DIR = fileURLToPath(new URL('../../grammar', import.meta.url));
 /** Validators for AW+-specific parameter types (grammar/types.cli). */
 const validators: Record<string, Validator> = {
   'flash-file': (w) => (flashName(w) !== undefined ? { ok: true, value: w } : { ok: false }),
+  // A copy destination spells out `flash:`, so that a word such as `start` stays `startup-config`.
+  'flash-dest': (w) => (/^flash:/i.test(w) && flashName(w) !== undefined ? { ok: true, value: w } : { ok: false }),
   // 1-64 chars; first a letter or a symbol other than '+' (awplus-spec.md §4.7 [FOUND S8]).
   username: (w) => (/^[A-Za-z_.@-][A-Za-z0-9_.@+-]{0,63}$/.test(w) ? { ok: true, value: w } : { ok: false }),
   // A 2FA user is named as the NAS sends User-Name (RFC 2865 §5.1: up to 253 octets): `DOMAIN\bob`

@@ -36,6 +36,28 @@ test('boot config-file picks the file the next boot applies; show boot and show 
   }
 });
 
+test('copy running-config and copy startup-config to flash:/NAME make config files boot config-file can use', async () => {
+  const env = await newApp({ files: { 'default.cfg': 'hostname saved\n' } });
+  try {
+    const s = adminSession(env.app);
+    await runLines(s, 'conf t', 'hostname live', 'end');
+    assert.equal(await runLines(s, 'copy running-config flash:/backup.cfg'), 'Building configuration...\n[OK]\n');
+    assert.equal(env.app.flash.read('backup.cfg'), env.app.renderRunning());
+    assert.equal(await runLines(s, 'copy startup-config flash:/saved.cfg'), '[OK]\n');
+    assert.equal(env.app.flash.read('saved.cfg'), 'hostname saved\n');
+    // The abbreviation of startup-config stays one (the destination spells out flash:).
+    assert.equal(await runLines(s, 'cop run start'), 'Building configuration...\n[OK]\n');
+    assert.match(env.app.flash.read('default.cfg'), /^hostname live$/m);
+    assert.match(await runLines(s, 'copy running-config backup.cfg'), /% Invalid input detected at '\^' marker\.\n$/);
+    assert.match(await runLines(s, 'copy running-config flash:/.boot'), /% Invalid input detected at '\^' marker\.\n$/);
+    assert.doesNotMatch(await runLines(s, 'conf t', 'boot config-file flash:/saved.cfg', 'end'), /%/);
+    await env.app.reboot();
+    assert.match(await runLines(adminSession(env.app), 'show running-config | include hostname'), /^hostname saved$/m);
+  } finally {
+    await env.close();
+  }
+});
+
 test('file names cannot leave the flash directory', async () => {
   const env = await newApp();
   try {

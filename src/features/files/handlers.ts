@@ -16,21 +16,37 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message.replace(/^\w+: /, '') : String(e);
 }
 
+/** `write memory` and `copy running-config FILE`: the running config as `show running-config` shows it, into `name`. */
+function saveRunning(ctx: Ctx, name: string): void {
+  ctx.out.line(msg.buildingConfig);
+  try {
+    ctx.app.flash.write(name, ctx.app.renderRunning());
+  } catch (e) {
+    ctx.error(msg.fileWriteError(`flash:/${name}`, errorText(e)));
+  }
+  ctx.app.log.info('config-saved', { user: ctx.session.user, file: name });
+  ctx.out.line(msg.ok);
+}
+
 export const handlers = {
   'files.show-running-config': (ctx) => {
     const section = ctx.app.sectionNames.find((name) => ctx.args[name] === true);
     ctx.out.lines(ctx.app.renderRunning(section));
   },
   // Writes exactly what `show running-config` shows (aesthetics.md §7 "Saving").
-  'files.write': (ctx) => {
-    const name = ctx.app.bootEnv.boot().configFile;
-    ctx.out.line(msg.buildingConfig);
+  'files.write': (ctx) => saveRunning(ctx, ctx.app.bootEnv.boot().configFile),
+  // Another config file, for `boot config-file` or as a backup.
+  'files.copy-running': (ctx) => saveRunning(ctx, fileArg(ctx)),
+  'files.copy-startup': (ctx) => {
+    const from = ctx.app.bootEnv.boot().configFile;
+    const to = fileArg(ctx);
+    if (!ctx.app.flash.exists(from)) ctx.error(msg.fileNotFound(`flash:/${from}`));
     try {
-      ctx.app.flash.write(name, ctx.app.renderRunning());
+      ctx.app.flash.write(to, ctx.app.flash.read(from));
     } catch (e) {
-      ctx.error(msg.fileWriteError(`flash:/${name}`, errorText(e)));
+      ctx.error(msg.fileWriteError(`flash:/${to}`, errorText(e)));
     }
-    ctx.app.log.info('config-saved', { user: ctx.session.user, file: name });
+    ctx.app.log.info('config-copied', { user: ctx.session.user, from, file: to });
     ctx.out.line(msg.ok);
   },
   'files.show-startup-config': (ctx) => {
