@@ -2,7 +2,7 @@
  * The repeatable `ADDR [port N]` lines of the running config (`ntp server`, `log host`): the
  * protocol's own port is kept as "none", so `ntp server 192.0.2.1` and `ntp server 192.0.2.1 port 123`
  * are one entry; entering one twice changes nothing; `no` of one that is not there is an error that
-names the ports its address has.
+ * names the ports its address has.
  */
 import type { RunningConfig, UdpPeerConfig } from '../config/model.ts';
 import { arg } from '../session/context.ts';
