@@ -232,6 +232,25 @@ test("a user's slow crypt(3) check does not hold another user's login", async ()
   }
 });
 
+test('a local user named as the NAS sends it, as a 2FA user may be (jürgen, DOMAIN\\bob): password and code over RADIUS', async () => {
+  const env = await newApp();
+  const s = adminSession(env.app);
+  try {
+    const setup = await runLines(
+      s, 'conf t', 'service 2fa', 'radius-server local', `server auth-port ${PORT}`, 'nas 127.0.0.1 key nassecret 2fa', 'user jürgen password jpw', 'user CORP\\bob password bpw', 'server enable', 'end',
+      `2fa create user jürgen secret ${SECRET}`,
+    );
+    assert.doesNotMatch(setup, /^% /m);
+    assert.match(await runLines(s, 'show running-config'), /\n user jürgen password 8 \$6\$\S+\n user CORP\\bob password 8 /);
+    const code = hotp(base32Decode(SECRET)!, timeStep(env.app.clock.now()));
+    assert.equal((await login('jürgen', `SCRV1:${b64('jpw')}:${b64(code)}`)).kind, 'accept');
+    assert.doesNotMatch(await runLines(s, 'conf t', 'radius-server local', 'no user jürgen', 'end'), /^% /m);
+    assert.doesNotMatch(await runLines(s, 'show running-config'), /jürgen/);
+  } finally {
+    await env.close();
+  }
+});
+
 test('a phone whose clock is off is learned over RADIUS (the searches run in worker threads)', async () => {
   const env = await newApp();
   const s = adminSession(env.app);
