@@ -4,11 +4,16 @@
  * without one.
  */
 import { checkMessageAuthenticator } from '../crypto.ts';
-import { drop, need, next, type Step } from '../step.ts';
+import type { Packet } from '../packet.ts';
+import { drop, need, next, type Step, type StepResult } from '../step.ts';
 
-export const messageAuthenticator: Step = (req) => {
-  const ma = checkMessageAuthenticator(need(req.packet, 'packet'), need(req.secret, 'secret'));
+/** The drop for a Message-Authenticator that does not verify, or is missing where `required`; undefined when the packet may go on. */
+export function messageAuthenticatorDrop(p: Packet, secret: Buffer, required: boolean): StepResult | undefined {
+  const ma = checkMessageAuthenticator(p, secret);
   if (ma === false) return drop('bad-message-authenticator');
-  if (ma === undefined && need(req.nas, 'nas').requireMessageAuthenticator) return drop('missing-message-authenticator');
-  return next;
-};
+  if (ma === undefined && required) return drop('missing-message-authenticator');
+  return undefined;
+}
+
+export const messageAuthenticator: Step = (req) =>
+  messageAuthenticatorDrop(need(req.packet, 'packet'), need(req.secret, 'secret'), need(req.nas, 'nas').requireMessageAuthenticator) ?? next;

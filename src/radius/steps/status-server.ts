@@ -6,18 +6,18 @@
  * record, no audit event (RFC 5997's reason to exist: a test login would fill the server's logs) and
  * no duplicate cache (the answer to a retransmission is the same bytes anyway). Other codes go on.
  */
-import { checkMessageAuthenticator, encodeAccountingResponse, encodeResponse } from '../crypto.ts';
+import { encodeAccountingResponse, encodeResponse } from '../crypto.ts';
 import { Attr, Code, type Attribute, type Packet } from '../packet.ts';
-import { drop, need, next, type Step } from '../step.ts';
+import { need, next, type Step } from '../step.ts';
+import { messageAuthenticatorDrop } from './message-authenticator.ts';
 
 function statusServer(answer: (request: Packet, proxyStates: Attribute[], secret: Buffer) => Buffer): Step {
   return (req, env) => {
     const p = need(req.packet, 'packet');
     if (p.code !== Code.StatusServer) return next;
     const secret = need(req.secret, 'secret');
-    const ma = checkMessageAuthenticator(p, secret);
-    if (ma === undefined) return drop('missing-message-authenticator');
-    if (ma === false) return drop('bad-message-authenticator');
+    const refused = messageAuthenticatorDrop(p, secret, true);
+    if (refused) return refused;
     env.stats.statusServer++;
     // The request held these Proxy-States and a Message-Authenticator, so the answer fits in 4096 octets.
     return { kind: 'reply', reply: answer(p, p.attributes.filter((a) => a.type === Attr.ProxyState), secret) };
