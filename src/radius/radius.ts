@@ -14,17 +14,17 @@ import { Listener, type ListenerStatus } from '../util/listener.ts';
 import type { Log } from '../util/log.ts';
 import { MethodFirstFactor, RadiusHostsFirstFactor } from './first-factor.ts';
 import { ACCOUNTING_PIPELINE } from './pipeline.ts';
+import { RadiusServer } from './server.ts';
+import type { SharedDecisions } from './shared-decisions.ts';
+import type { RadiusSettings } from './types.ts';
+import { udpBinder } from './udp.ts';
+import { UpstreamClient } from './upstream-client.ts';
 
 /**
  * The accounting port's duplicate cache, in bytes: an Accounting-Response is 20 octets and the
  * Proxy-States it echoes, smaller than most login replies (whose cache has dedupe.ts DEFAULT_BUDGET, 32 MiB).
  */
 const ACCOUNTING_DUPLICATE_BUDGET = 8 * 1024 * 1024;
-import { RadiusServer } from './server.ts';
-import type { SharedDecisions } from './shared-decisions.ts';
-import type { RadiusSettings } from './types.ts';
-import { udpBinder } from './udp.ts';
-import { UpstreamClient } from './upstream-client.ts';
 
 export interface RadiusOptions {
   readonly settings: () => RadiusSettings;
